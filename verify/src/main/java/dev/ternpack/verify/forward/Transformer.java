@@ -1,0 +1,173 @@
+package dev.ternpack.verify.forward;
+
+import dev.ternpack.verify.kernel.ActivationMode;
+import dev.ternpack.verify.kernel.FloatKernels;
+import dev.ternpack.verify.kernel.Parallel;
+import dev.ternpack.verify.kernel.QuantizedActivations;
+import dev.ternpack.verify.kernel.TernaryKernels;
+import dev.ternpack.verify.model.LayerWeights;
+import dev.ternpack.verify.model.Linear;
+import dev.ternpack.verify.model.ModelSpec;
+import dev.ternpack.verify.model.Projection;
+import dev.ternpack.verify.model.TransformerWeights;
+
+/**
+ * The BitNet b1.58 decoder in float32, over a whole window at once (batched prefill: each weight row is
+ * decoded once per window, not once per token). Per layer:
+ * <pre>
+ * h = RMSNorm(x) ; q,k,v = BitLinear(h) ; RoPE(q,k) ; a = causal GQA attention
+ * x = x + o(attn_sub_norm(a))
+ * h = RMSNorm(x) ; x = x + down(ffn_sub_norm(act(gate(h)) * up(h)))
+ * </pre>
+ * then {@code logits = head(RMSNorm(x))}, where RMSNorm is {@code w * x / sqrt(mean(x^2) + eps)}.
+ */
+public final class Transformer {
+    private final TransformerWeights w;
+    private final ModelSpec spec;
+    private final ActivationMode mode;
+    private final Parallel parallel;
+    private final Rope rope;
+
+    public Transformer(TransformerWeights weights, ActivationMode mode, Parallel parallel) {
+        this.w = weights;
+        this.spec = weights.spec();
+        this.mode = mode;
+        this.parallel = parallel;
+        this.rope = new Rope(spec.headDim(), spec.ropeTheta());
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** Logits {@code [n][vocab]} for {@code tokens[from..from+n)} at positions 0..n-1. */
+    public float[] forward(int[] tokens, int from, int n) {
+        int hidden = spec.hidden();
+        float[] x = new float[n * hidden];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[from + t];
+            if (id < 0 || id >= spec.vocab()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + spec.vocab());
+            }
+            w.embedding().decodeRow(id, x, t * hidden);
+        }
+        float[] h = new float[n * hidden];
+        for (LayerWeights layer : w.layers()) {
+            attentionBlock(layer, x, h, n);
+            ffnBlock(layer, x, h, n);
+        }
+        rmsNorm(x, n, hidden, w.finalNorm(), h);
+        float[] logits = new float[Math.multiplyExact(n, spec.vocab())];
+        FloatKernels.matmul(h, n, w.head(), logits, parallel);
+        return logits;
+    }
+
+    private void attentionBlock(LayerWeights layer, float[] x, float[] h, int n) {
+        rmsNorm(x, n, spec.hidden(), layer.attnNorm(), h);
+        Input in = new Input(h, n, spec.hidden());
+        float[] q = apply(layer.projection(Projection.Q), in);
+        float[] k = apply(layer.projection(Projection.K), in);
+        float[] v = apply(layer.projection(Projection.V), in);
+        rope.apply(q, n, spec.heads());
+        rope.apply(k, n, spec.kvHeads());
+        float[] a = Attention.causal(q, k, v, n, spec, parallel);
+        rmsNorm(a, n, spec.qDim(), layer.attnSubNorm(), a);
+        float[] o = apply(layer.projection(Projection.O), new Input(a, n, spec.qDim()));
+        addInPlace(x, o);
+    }
+
+    private void ffnBlock(LayerWeights layer, float[] x, float[] h, int n) {
+        rmsNorm(x, n, spec.hidden(), layer.ffnNorm(), h);
+        Input in = new Input(h, n, spec.hidden());
+        float[] g = apply(layer.projection(Projection.GATE), in);
+        float[] u = apply(layer.projection(Projection.UP), in);
+        for (int i = 0; i < g.length; i++) {
+            g[i] = spec.activation().apply(g[i]) * u[i];
+        }
+        rmsNorm(g, n, spec.ffn(), layer.ffnSubNorm(), g);
+        float[] d = apply(layer.projection(Projection.DOWN), new Input(g, n, spec.ffn()));
+        addInPlace(x, d);
+    }
+
+    /** A layer input, quantized at most once however many projections read it. */
+    private final class Input {
+        final float[] x;
+        final int n;
+        final int cols;
+        private QuantizedActivations quantized;
+        private float[] dequantized;
+
+        Input(float[] x, int n, int cols) {
+            this.x = x;
+            this.n = n;
+            this.cols = cols;
+        }
+
+        QuantizedActivations quantized() {
+            if (quantized == null) {
+                quantized = mode == ActivationMode.RUNTIME
+                        ? QuantizedActivations.q8k(x, n, cols)
+                        : QuantizedActivations.perToken(x, n, cols);
+            }
+            return quantized;
+        }
+
+        /** x_q / s as floats, for full-precision weights under per-token quantization. */
+        float[] dequantized() {
+            if (dequantized == null) {
+                QuantizedActivations qa = quantized();
+                dequantized = new float[n * cols];
+                for (int t = 0; t < n; t++) {
+                    float s = qa.tokenScale(t);
+                    for (int c = 0; c < cols; c++) {
+                        dequantized[t * cols + c] = qa.q(t, c) / s;
+                    }
+                }
+            }
+            return dequantized;
+        }
+    }
+
+    private float[] apply(Linear linear, Input in) {
+        float[] y = new float[in.n * linear.rows()];
+        switch (linear) {
+            case Linear.Ternary t -> {
+                if (mode == ActivationMode.NONE) {
+                    FloatKernels.ternaryMatmul(in.x, in.n, t.matrix(), y, parallel);
+                } else {
+                    TernaryKernels.matmul(in.quantized(), t.matrix(), y, parallel);
+                }
+            }
+            case Linear.Dense d -> {
+                // Full-precision weights: llama.cpp multiplies them with float activations; the BitNet
+                // reference still quantizes activations per token.
+                float[] x = mode == ActivationMode.PER_TOKEN ? in.dequantized() : in.x;
+                FloatKernels.matmul(x, in.n, d.matrix(), y, parallel);
+            }
+        }
+        return y;
+    }
+
+    private static void addInPlace(float[] x, float[] d) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += d[i];
+        }
+    }
+
+    /** {@code out = weight * x * rsqrt(mean(x^2) + eps)} per row, in float32; {@code out} may be {@code x}. */
+    private void rmsNorm(float[] x, int n, int cols, float[] weight, float[] out) {
+        for (int t = 0; t < n; t++) {
+            int off = t * cols;
+            double ss = 0;
+            for (int c = 0; c < cols; c++) {
+                float v = x[off + c];
+                ss += v * v;
+            }
+            float mean = (float) (ss / cols);
+            float inv = (float) (1.0 / Math.sqrt(mean + spec.rmsEps()));
+            for (int c = 0; c < cols; c++) {
+                out[off + c] = weight[c] * (x[off + c] * inv);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.ternpack.verify.kernel;
+
+/**
+ * int8 activations of {@code tokens} rows of {@code cols} values, widened to 16 bits for the kernels and
+ * padded with zeros to a whole number of 64-column words. One scale per token ({@link ActivationMode#PER_TOKEN}:
+ * the value of {@code s}, so {@code x ~ q / s}) or one per 256-column block ({@link ActivationMode#RUNTIME}:
+ * the Q8_K {@code d}, so {@code x ~ q * d}).
+ */
+public final class QuantizedActivations {
+    private static final int BLOCK = TernaryMatrix.BLOCK;
+
+    final int tokens;
+    final int cols;
+    final int stride;
+    final short[] q;
+    final float[] tokenScale;
+    final float[] blockD;
+
+    private QuantizedActivations(int tokens, int cols, short[] q, float[] tokenScale, float[] blockD) {
+        this.tokens = tokens;
+        this.cols = cols;
+        this.stride = TernaryMatrix.wordsPerRow(cols) * 64;
+        this.q = q;
+        this.tokenScale = tokenScale;
+        this.blockD = blockD;
+    }
+
+    public int tokens() {
+        return tokens;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public int q(int token, int col) {
+        return q[token * stride + col];
+    }
+
+    /** Per-token BitNet quantization of {@code x[tokens][cols]} (row-major). */
+    public static QuantizedActivations perToken(float[] x, int tokens, int cols) {
+        int stride = TernaryMatrix.wordsPerRow(cols) * 64;
+        short[] q = new short[Math.multiplyExact(tokens, stride)];
+        float[] scales = new float[tokens];
+        for (int t = 0; t < tokens; t++) {
+            int off = t * cols;
+            float amax = 0f;
+            for (int c = 0; c < cols; c++) {
+                amax = Math.max(amax, Math.abs(x[off + c]));
+            }
+            // s = 127 / clamp(max|x|, min=1e-5), all in float32 as torch computes it.
+            float s = 127f / Math.max(amax, 1e-5f);
+            scales[t] = s;
+            int dst = t * stride;
+            for (int c = 0; c < cols; c++) {
+                float v = (float) Math.rint(x[off + c] * s);
+                q[dst + c] = (short) Math.max(-128f, Math.min(127f, v));
+            }
+        }
+        return new QuantizedActivations(tokens, cols, q, scales, null);
+    }
+
+    /**
+     * llama.cpp's Q8_K quantization ({@code quantize_row_q8_K_ref}): per 256-value block, the value of
+     * largest magnitude {@code max} gives {@code iscale = -127 / max}, {@code q = min(127, nearest_int(iscale
+     * x))}, {@code d = 1 / iscale}. {@code nearest_int} rounds half to even (it adds 1.5 * 2^23).
+     * {@code cols} must be a multiple of 256, as the TQ types require.
+     */
+    public static QuantizedActivations q8k(float[] x, int tokens, int cols) {
+        if (cols % BLOCK != 0) {
+            throw new IllegalArgumentException("Q8_K needs rows that are a multiple of 256, got " + cols);
+        }
+        int stride = TernaryMatrix.wordsPerRow(cols) * 64;
+        int blocks = cols / BLOCK;
+        short[] q = new short[Math.multiplyExact(tokens, stride)];
+        float[] d = new float[tokens * blocks];
+        for (int t = 0; t < tokens; t++) {
+            for (int b = 0; b < blocks; b++) {
+                int off = t * cols + b * BLOCK;
+                float max = 0f;
+                float amax = 0f;
+                for (int j = 0; j < BLOCK; j++) {
+                    float ax = Math.abs(x[off + j]);
+                    if (ax > amax) {
+                        amax = ax;
+                        max = x[off + j];
+                    }
+                }
+                if (amax == 0f) {
+                    continue; // d = 0 and q = 0
+                }
+                float iscale = -127f / max;
+                int dst = t * stride + b * BLOCK;
+                for (int j = 0; j < BLOCK; j++) {
+                    int v = (int) Math.rint(iscale * x[off + j]);
+                    q[dst + j] = (short) Math.min(127, v);
+                }
+                d[t * blocks + b] = 1f / iscale;
+            }
+        }
+        return new QuantizedActivations(tokens, cols, q, null, d);
+    }
+
+    /** The per-token factor s ({@code x ~ q / s}); only for per-token quantization. */
+    public float tokenScale(int token) {
+        return tokenScale[token];
+    }
+
+    boolean perTokenScaled() {
+        return tokenScale != null;
+    }
+}

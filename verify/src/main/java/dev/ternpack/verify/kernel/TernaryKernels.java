@@ -1,0 +1,215 @@
+package dev.ternpack.verify.kernel;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code y[t][r] = sum_c x[t][c] * W[r][c]} for int8 activations and ternary weights, with the integer part
+ * of the dot product done in integers. Two implementations: {@link #matmulReference}, plain loops that are
+ * obviously right, and {@link #matmul}, the Vector API path used for real work, which must equal it exactly
+ * (the integer sums are identical and the float epilogue is the same expression). Set
+ * {@code -Dternpack.vector=false} to run the reference everywhere.
+ *
+ * <p>The fast path holds 4 tokens' accumulators at once, so each weight mask built from the bit planes
+ * serves 4 tokens; rows are split over threads in blocks of 64.
+ */
+public final class TernaryKernels {
+    static final boolean VECTOR = !"false".equals(System.getProperty("ternpack.vector"));
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int LANES = S.length();
+    private static final int ROW_GRAIN = 64;
+    private static final int BLOCK = TernaryMatrix.BLOCK;
+
+    private TernaryKernels() {
+    }
+
+    /** Output layout: {@code y[t * w.rows() + r]}. */
+    public static void matmul(QuantizedActivations x, TernaryMatrix w, float[] y, Parallel parallel) {
+        check(x, w, y);
+        if (!VECTOR || 64 % LANES != 0) {
+            matmulReference(x, w, y);
+            return;
+        }
+        if (x.perTokenScaled() && !w.hasBlockScales()) {
+            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> perTokenRows(x, w, y, from, to));
+        } else {
+            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> blockRows(x, w, y, from, to));
+        }
+    }
+
+    private static void check(QuantizedActivations x, TernaryMatrix w, float[] y) {
+        if (x.cols != w.cols()) {
+            throw new IllegalArgumentException("activations have " + x.cols + " columns, weights " + w.cols());
+        }
+        if (y.length < (long) x.tokens * w.rows()) {
+            throw new IllegalArgumentException("output too small");
+        }
+    }
+
+    /** The obviously-right version: one trit at a time. */
+    public static void matmulReference(QuantizedActivations x, TernaryMatrix w, float[] y) {
+        check(x, w, y);
+        int rows = w.rows();
+        int blocks = TernaryMatrix.blocksPerRow(w.cols());
+        for (int t = 0; t < x.tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                if (x.perTokenScaled() && !w.hasBlockScales()) {
+                    long dot = 0;
+                    for (int c = 0; c < w.cols(); c++) {
+                        dot += (long) x.q(t, c) * w.trit(r, c);
+                    }
+                    y[t * rows + r] = epiloguePerToken(dot, x.tokenScale[t], w.scale());
+                } else {
+                    float acc = 0f;
+                    for (int b = 0; b < blocks; b++) {
+                        long dot = 0;
+                        for (int c = b * BLOCK; c < Math.min(w.cols(), (b + 1) * BLOCK); c++) {
+                            dot += (long) x.q(t, c) * w.trit(r, c);
+                        }
+                        acc += blockTerm(x, w, t, r, b, blocks, dot);
+                    }
+                    y[t * rows + r] = epilogueBlocks(acc, x, t, w.scale());
+                }
+            }
+        }
+    }
+
+    private static float epiloguePerToken(long dot, float s, float scale) {
+        return (float) dot / s * scale;
+    }
+
+    private static float blockTerm(QuantizedActivations x, TernaryMatrix w, int t, int r, int b, int blocks, long dot) {
+        float f = (float) dot * w.blockScale(r, b);
+        return x.perTokenScaled() ? f : f * x.blockD[t * blocks + b];
+    }
+
+    private static float epilogueBlocks(float acc, QuantizedActivations x, int t, float scale) {
+        return x.perTokenScaled() ? acc / x.tokenScale[t] * scale : acc * scale;
+    }
+
+    private static void perTokenRows(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to) {
+        final long[] plus = w.plusPlane();
+        final long[] minus = w.minusPlane();
+        final short[] q = x.q;
+        final int words = w.words();
+        final int stride = x.stride;
+        final int rows = w.rows();
+        final int tokens = x.tokens;
+        // Lanes accumulate at most 64/LANES values of |q| <= 128 per word; flush to ints before 32767.
+        final int flushWords = Math.max(1, 255 / (64 / LANES));
+        for (int rb = from; rb < to; rb += ROW_GRAIN) {
+            int rEnd = Math.min(to, rb + ROW_GRAIN);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                int x0 = t * stride;
+                int x1 = x0 + stride;
+                int x2 = x1 + stride;
+                int x3 = x2 + stride;
+                for (int r = rb; r < rEnd; r++) {
+                    IntVector i0 = IntVector.zero(I);
+                    IntVector i1 = i0;
+                    IntVector i2 = i0;
+                    IntVector i3 = i0;
+                    int base = r * words;
+                    for (int w0 = 0; w0 < words; w0 += flushWords) {
+                        int wEnd = Math.min(words, w0 + flushWords);
+                        ShortVector a0 = ShortVector.zero(S);
+                        ShortVector a1 = a0;
+                        ShortVector a2 = a0;
+                        ShortVector a3 = a0;
+                        for (int wi = w0; wi < wEnd; wi++) {
+                            long pw = plus[base + wi];
+                            long mw = minus[base + wi];
+                            int col = wi << 6;
+                            for (int k = 0; k < 64; k += LANES) {
+                                VectorMask<Short> mp = VectorMask.fromLong(S, pw >>> k);
+                                VectorMask<Short> mm = VectorMask.fromLong(S, mw >>> k);
+                                int c = col + k;
+                                ShortVector v0 = ShortVector.fromArray(S, q, x0 + c);
+                                ShortVector v1 = ShortVector.fromArray(S, q, x1 + c);
+                                ShortVector v2 = ShortVector.fromArray(S, q, x2 + c);
+                                ShortVector v3 = ShortVector.fromArray(S, q, x3 + c);
+                                a0 = a0.add(v0, mp).sub(v0, mm);
+                                a1 = a1.add(v1, mp).sub(v1, mm);
+                                a2 = a2.add(v2, mp).sub(v2, mm);
+                                a3 = a3.add(v3, mp).sub(v3, mm);
+                            }
+                        }
+                        i0 = i0.add(widen(a0));
+                        i1 = i1.add(widen(a1));
+                        i2 = i2.add(widen(a2));
+                        i3 = i3.add(widen(a3));
+                    }
+                    float sc = w.scale();
+                    y[t * rows + r] = epiloguePerToken(i0.reduceLanes(VectorOperators.ADD), x.tokenScale[t], sc);
+                    y[(t + 1) * rows + r] = epiloguePerToken(i1.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
+                    y[(t + 2) * rows + r] = epiloguePerToken(i2.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
+                    y[(t + 3) * rows + r] = epiloguePerToken(i3.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                }
+            }
+            for (; t < tokens; t++) {
+                int x0 = t * stride;
+                for (int r = rb; r < rEnd; r++) {
+                    long dot = 0;
+                    int base = r * words;
+                    for (int w0 = 0; w0 < words; w0 += flushWords) {
+                        ShortVector a0 = ShortVector.zero(S);
+                        for (int wi = w0; wi < Math.min(words, w0 + flushWords); wi++) {
+                            long pw = plus[base + wi];
+                            long mw = minus[base + wi];
+                            for (int k = 0; k < 64; k += LANES) {
+                                ShortVector v0 = ShortVector.fromArray(S, q, x0 + (wi << 6) + k);
+                                a0 = a0.add(v0, VectorMask.fromLong(S, pw >>> k)).sub(v0, VectorMask.fromLong(S, mw >>> k));
+                            }
+                        }
+                        dot += widen(a0).reduceLanes(VectorOperators.ADD);
+                    }
+                    y[t * rows + r] = epiloguePerToken(dot, x.tokenScale[t], w.scale());
+                }
+            }
+        }
+    }
+
+    /** Sum of both halves of a short vector as ints (lane order does not matter for a sum). */
+    private static IntVector widen(ShortVector a) {
+        IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
+        IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
+        return lo.add(hi);
+    }
+
+    /** Per-256-block dot products: runtime (Q8_K) activations, or weights with per-block scales. */
+    private static void blockRows(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to) {
+        final long[] plus = w.plusPlane();
+        final long[] minus = w.minusPlane();
+        final short[] q = x.q;
+        final int words = w.words();
+        final int rows = w.rows();
+        final int blocks = TernaryMatrix.blocksPerRow(w.cols());
+        for (int t = 0; t < x.tokens; t++) {
+            int x0 = t * x.stride;
+            for (int r = from; r < to; r++) {
+                int base = r * words;
+                float acc = 0f;
+                for (int b = 0; b < blocks; b++) {
+                    ShortVector a0 = ShortVector.zero(S);
+                    int wEnd = Math.min(words, (b + 1) * (BLOCK / 64));
+                    for (int wi = b * (BLOCK / 64); wi < wEnd; wi++) {
+                        long pw = plus[base + wi];
+                        long mw = minus[base + wi];
+                        for (int k = 0; k < 64; k += LANES) {
+                            ShortVector v0 = ShortVector.fromArray(S, q, x0 + (wi << 6) + k);
+                            a0 = a0.add(v0, VectorMask.fromLong(S, pw >>> k)).sub(v0, VectorMask.fromLong(S, mw >>> k));
+                        }
+                    }
+                    long dot = widen(a0).reduceLanes(VectorOperators.ADD);
+                    acc += blockTerm(x, w, t, r, b, blocks, dot);
+                }
+                y[t * rows + r] = epilogueBlocks(acc, x, t, w.scale());
+            }
+        }
+    }
+}

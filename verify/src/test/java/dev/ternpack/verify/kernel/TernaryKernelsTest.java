@@ -1,0 +1,106 @@
+package dev.ternpack.verify.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TernaryKernelsTest {
+
+    private static byte[] randomTrits(Random rnd, int n) {
+        byte[] t = new byte[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = (byte) (rnd.nextInt(3) - 1);
+        }
+        return t;
+    }
+
+    private static float[] randomActivations(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian() * (i % 97 == 0 ? 20f : 1f);
+        }
+        return x;
+    }
+
+    /** Plain long arithmetic straight from the trits, independent of the bit planes. */
+    private static long naiveDot(byte[] trits, int r, int cols, QuantizedActivations qa, int t, int from, int to) {
+        long s = 0;
+        for (int c = from; c < to; c++) {
+            s += (long) trits[r * cols + c] * qa.q(t, c);
+        }
+        return s;
+    }
+
+    @ParameterizedTest(name = "{0} tokens x {1}x{2}, seed {3}")
+    @CsvSource({"1,3,64,1", "5,70,256,2", "9,130,2560,3", "4,64,17000,4", "7,33,100,5"})
+    void vectorPathEqualsReferencePerToken(int tokens, int rows, int cols, long seed) {
+        Random rnd = new Random(seed);
+        byte[] trits = randomTrits(rnd, rows * cols);
+        TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 0.0123f);
+        QuantizedActivations qa = QuantizedActivations.perToken(randomActivations(rnd, tokens * cols), tokens, cols);
+        float[] ref = new float[tokens * rows];
+        float[] fast = new float[tokens * rows];
+        TernaryKernels.matmulReference(qa, w, ref);
+        try (Parallel p = new Parallel(2)) {
+            TernaryKernels.matmul(qa, w, fast, p);
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                long dot = naiveDot(trits, r, cols, qa, t, 0, cols);
+                float expected = (float) dot / qa.tokenScale(t) * 0.0123f;
+                assertEquals(expected, ref[t * rows + r], "reference, token " + t + " row " + r);
+                assertEquals(expected, fast[t * rows + r], "vector, token " + t + " row " + r);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "runtime Q8_K {0} tokens x {1}x{2}")
+    @CsvSource({"3,5,256,11", "6,67,1024,12"})
+    void vectorPathEqualsReferenceWithBlocks(int tokens, int rows, int cols, long seed) {
+        Random rnd = new Random(seed);
+        byte[] trits = randomTrits(rnd, rows * cols);
+        float[] blockScales = new float[rows * (cols / 256)];
+        for (int i = 0; i < blockScales.length; i++) {
+            blockScales[i] = 0.5f + rnd.nextFloat();
+        }
+        TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 0.25f, blockScales);
+        for (QuantizedActivations qa : new QuantizedActivations[] {
+                QuantizedActivations.q8k(randomActivations(rnd, tokens * cols), tokens, cols),
+                QuantizedActivations.perToken(randomActivations(rnd, tokens * cols), tokens, cols)}) {
+            float[] ref = new float[tokens * rows];
+            float[] fast = new float[tokens * rows];
+            TernaryKernels.matmulReference(qa, w, ref);
+            try (Parallel p = new Parallel(2)) {
+                TernaryKernels.matmul(qa, w, fast, p);
+            }
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(ref[i], fast[i], "token " + i / rows + " row " + i % rows);
+            }
+        }
+    }
+
+    @Test
+    void q8kMatchesTheGgmlFormula() {
+        // Hand-worked case from quantize_row_q8_K_ref: the value of largest magnitude is -2, so
+        // iscale = -127 / -2 = 63.5 and d = 1 / 63.5; x = 1 gives 63.5 -> 64 (half to even), x = -2 gives -127.
+        float[] x = new float[256];
+        x[0] = -2f;
+        x[1] = 1f;
+        x[2] = 0.5f; // 31.75 -> 32
+        x[3] = -1f; // -63.5 -> -64
+        QuantizedActivations qa = QuantizedActivations.q8k(x, 1, 256);
+        assertEquals(-127, qa.q(0, 0));
+        assertEquals(64, qa.q(0, 1));
+        assertEquals(32, qa.q(0, 2));
+        assertEquals(-64, qa.q(0, 3));
+        assertEquals(0, qa.q(0, 4));
+        // Positive extreme: iscale = -127 / 2 = -63.5, so x = 2 maps to -127 and the sign rides on d.
+        x[0] = 2f;
+        QuantizedActivations qb = QuantizedActivations.q8k(x, 1, 256);
+        assertEquals(-127, qb.q(0, 0));
+        assertEquals(-64, qb.q(0, 1));
+    }
+}
