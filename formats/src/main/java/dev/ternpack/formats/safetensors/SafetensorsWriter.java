@@ -1,0 +1,312 @@
+package dev.ternpack.formats.safetensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Streams a safetensors file to disk, one tensor at a time, never holding more than the caller's chunk.
+ *
+ * <p>The caller declares the whole plan up front; {@link #create} computes the header (data contiguous in plan
+ * order, see {@link SafetensorsHeader}) and writes it to a temp file beside the target. Tensors then arrive in
+ * plan order, whole ({@link #writeTensor}) or in chunks ({@link #beginTensor}). {@link #commit()} forces the data
+ * to disk and renames the temp file onto the target atomically; {@link #close()} without a commit deletes it, so
+ * the target never holds a partial file. A call out of order, or with the wrong number of bytes, is refused with
+ * {@link IllegalStateException} before anything is written, and the writer stays usable. After an I/O error the
+ * writer only accepts {@link #close()}.
+ *
+ * <p>The output depends only on the plan, the metadata and the tensor bytes: no timestamps, no randomness.
+ */
+public final class SafetensorsWriter implements AutoCloseable {
+    /** Largest slice handed to the channel at once; {@link MemorySegment#asByteBuffer()} stops at 2 GiB. */
+    private static final long MAX_WRITE = 1L << 30;
+    private static final int STAGING_BYTES = 1 << 20;
+
+    private enum State { READY, IN_TENSOR, FAILED, COMMITTED, CLOSED }
+
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final List<PlannedTensor> plan;
+    private State state = State.READY;
+    private int next;
+    private TensorSink sink;
+    private ByteBuffer staging;
+
+    private SafetensorsWriter(Path target, Path temp, FileChannel channel, List<PlannedTensor> plan) {
+        this.target = target;
+        this.temp = temp;
+        this.channel = channel;
+        this.plan = plan;
+    }
+
+    /**
+     * Starts writing {@code target}: checks the plan (unique names), writes the header to a temp file in the
+     * target's directory. {@code metadata} becomes {@code __metadata__} (keys sorted; left out when empty).
+     */
+    public static SafetensorsWriter create(Path target, List<PlannedTensor> plan, Map<String, String> metadata)
+            throws IOException {
+        Objects.requireNonNull(target, "target");
+        List<PlannedTensor> frozen = List.copyOf(plan);
+        Set<String> names = new HashSet<>();
+        for (PlannedTensor t : frozen) {
+            if (!names.add(t.name())) {
+                throw new IllegalArgumentException("tensor " + t.name() + " appears twice in the plan");
+            }
+        }
+        metadata.forEach((k, v) -> Objects.requireNonNull(v, () -> "metadata value of " + k));
+        byte[] header = SafetensorsHeader.encode(frozen, metadata);
+
+        Path absolute = target.toAbsolutePath();
+        Path temp = null;
+        FileChannel channel = null;
+        for (int attempt = 0; channel == null; attempt++) {
+            temp = absolute.resolveSibling("." + absolute.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 10) {
+                    throw e;
+                }
+            }
+        }
+        SafetensorsWriter writer = new SafetensorsWriter(absolute, temp, channel, frozen);
+        try {
+            writer.writeFully(MemorySegment.ofArray(header));
+        } catch (IOException | RuntimeException e) {
+            writer.close();
+            throw e;
+        }
+        return writer;
+    }
+
+    /** The tensors still to write, in order. */
+    public List<PlannedTensor> remaining() {
+        return plan.subList(next, plan.size());
+    }
+
+    /** Writes the whole of the next tensor, which must be {@code name} and exactly its planned size. */
+    public void writeTensor(String name, MemorySegment bytes) throws IOException {
+        PlannedTensor t = expectNext(name);
+        if (bytes.byteSize() != t.byteSize()) {
+            throw new IllegalStateException("tensor " + name + " needs " + t.byteSize() + " bytes, got "
+                    + bytes.byteSize());
+        }
+        writeFully(bytes);
+        next++;
+    }
+
+    /** As {@link #writeTensor(String, MemorySegment)}, from a buffer's remaining bytes (its position advances). */
+    public void writeTensor(String name, ByteBuffer bytes) throws IOException {
+        PlannedTensor t = expectNext(name);
+        if (bytes.remaining() != t.byteSize()) {
+            throw new IllegalStateException("tensor " + name + " needs " + t.byteSize() + " bytes, got "
+                    + bytes.remaining());
+        }
+        writeFully(bytes);
+        next++;
+    }
+
+    /** Starts the next tensor, which must be {@code name}; its bytes then go through the returned sink. */
+    public TensorSink beginTensor(String name) {
+        PlannedTensor t = expectNext(name);
+        sink = new TensorSink(t);
+        state = State.IN_TENSOR;
+        return sink;
+    }
+
+    /**
+     * Forces the data to disk and renames the temp file onto the target (replacing it) atomically. Refused
+     * while a tensor of the plan is unwritten.
+     */
+    public void commit() throws IOException {
+        requireState(State.READY, "commit");
+        if (next < plan.size()) {
+            throw new IllegalStateException("cannot commit: " + (plan.size() - next)
+                    + " tensor(s) not written, next is " + plan.get(next).name());
+        }
+        try {
+            channel.force(true);
+            channel.close();
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            throw e;
+        }
+        state = State.COMMITTED;
+        syncDirectory(target.getParent());
+    }
+
+    /** Deletes the temp file unless {@link #commit()} succeeded. Idempotent. */
+    @Override
+    public void close() {
+        if (state == State.COMMITTED || state == State.CLOSED) {
+            state = State.CLOSED;
+            return;
+        }
+        state = State.CLOSED;
+        try {
+            channel.close();
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not delete the unfinished " + temp, e);
+        }
+    }
+
+    private PlannedTensor expectNext(String name) {
+        requireState(State.READY, "write tensor " + name);
+        if (next >= plan.size()) {
+            throw new IllegalStateException("tensor " + name + " is not in the plan, or already written: all "
+                    + plan.size() + " planned tensors are written");
+        }
+        PlannedTensor t = plan.get(next);
+        if (!t.name().equals(name)) {
+            throw new IllegalStateException("tensors must come in plan order: expected " + t.name() + " (#" + next
+                    + "), got " + name);
+        }
+        return t;
+    }
+
+    private void requireState(State wanted, String action) {
+        if (state != wanted) {
+            throw new IllegalStateException("cannot " + action + ": " + switch (state) {
+                case IN_TENSOR -> "tensor " + sink.tensor.name() + " is not finished";
+                case FAILED -> "an earlier write failed";
+                case COMMITTED -> "the file is already committed";
+                case CLOSED -> "the writer is closed";
+                case READY -> "the writer is not in a tensor";
+            });
+        }
+    }
+
+    private void writeFully(MemorySegment bytes) throws IOException {
+        boolean plainBytes = bytes.heapBase().map(base -> base instanceof byte[]).orElse(true);
+        try {
+            for (long at = 0; at < bytes.byteSize(); ) {
+                long n = Math.min(MAX_WRITE, bytes.byteSize() - at);
+                MemorySegment slice = bytes.asSlice(at, n);
+                if (plainBytes) {
+                    writeBuffer(slice.asByteBuffer());
+                } else {
+                    // Heap segments over float[] etc. have no ByteBuffer view; copy through a small buffer.
+                    writeStaged(slice);
+                }
+                at += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    private void writeFully(ByteBuffer bytes) throws IOException {
+        try {
+            writeBuffer(bytes);
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    private void writeBuffer(ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    private void writeStaged(MemorySegment slice) throws IOException {
+        if (staging == null) {
+            staging = ByteBuffer.allocateDirect(STAGING_BYTES);
+        }
+        MemorySegment stage = MemorySegment.ofBuffer(staging);
+        for (long at = 0; at < slice.byteSize(); ) {
+            int n = (int) Math.min(STAGING_BYTES, slice.byteSize() - at);
+            MemorySegment.copy(slice, at, stage, 0, n);
+            writeBuffer(staging.clear().limit(n));
+            at += n;
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        // Makes the rename durable on Linux; other systems cannot open a directory and need no such step.
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // The file is complete and renamed; only durability across a power loss is left to the OS.
+        }
+    }
+
+    /** Receives one tensor's bytes in several pieces; {@link #finish()} checks the total. */
+    public final class TensorSink {
+        private final PlannedTensor tensor;
+        private long written;
+
+        private TensorSink(PlannedTensor tensor) {
+            this.tensor = tensor;
+        }
+
+        public PlannedTensor tensor() {
+            return tensor;
+        }
+
+        /** Bytes still expected. */
+        public long remaining() {
+            return tensor.byteSize() - written;
+        }
+
+        public void write(MemorySegment bytes) throws IOException {
+            admit(bytes.byteSize());
+            writeFully(bytes);
+            written += bytes.byteSize();
+        }
+
+        /** Writes the buffer's remaining bytes; its position advances. */
+        public void write(ByteBuffer bytes) throws IOException {
+            int n = bytes.remaining();
+            admit(n);
+            writeFully(bytes);
+            written += n;
+        }
+
+        /** Ends the tensor; refused (and the sink stays open) until all planned bytes are written. */
+        public void finish() {
+            requireOpen();
+            if (written != tensor.byteSize()) {
+                throw new IllegalStateException("tensor " + tensor.name() + " needs " + tensor.byteSize()
+                        + " bytes, only " + written + " written");
+            }
+            sink = null;
+            state = State.READY;
+            next++;
+        }
+
+        private void admit(long n) {
+            requireOpen();
+            if (n > remaining()) {
+                throw new IllegalStateException("tensor " + tensor.name() + " needs " + tensor.byteSize()
+                        + " bytes; " + written + " written, " + n + " more would exceed it");
+            }
+        }
+
+        private void requireOpen() {
+            if (sink != this || state != State.IN_TENSOR) {
+                throw new IllegalStateException("the sink of tensor " + tensor.name() + " is no longer open"
+                        + (state == State.FAILED ? " (an earlier write failed)" : ""));
+            }
+        }
+    }
+}
