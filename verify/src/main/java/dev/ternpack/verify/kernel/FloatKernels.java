@@ -1,6 +1,7 @@
 package dev.ternpack.verify.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -54,28 +55,54 @@ public final class FloatKernels {
         return s;
     }
 
-    /** {@code y[t][r] = scale * sum_c x[t][c] * trit[r][c]} (block scales applied per 256 columns). */
+    /**
+     * {@code y[t][r] = scale * sum_c x[t][c] * trit[r][c]} (block scales applied per 256 columns), as masked
+     * float adds and subtracts driven by the bit planes. {@code x} rows are padded internally to whole words.
+     */
     public static void ternaryMatmul(float[] x, int tokens, TernaryMatrix w, float[] y, Parallel parallel) {
         int cols = w.cols();
         int rows = w.rows();
         int words = w.words();
+        int stride = words * 64;
+        float[] xp = new float[tokens * stride];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(x, t * cols, xp, t * stride, cols);
+        }
         long[] plus = w.plusPlane();
         long[] minus = w.minusPlane();
+        int lanes = F.length();
+        boolean vector = TernaryKernels.VECTOR && 64 % lanes == 0;
+        int wordsPerBlock = TernaryMatrix.BLOCK / 64;
         parallel.forRange(rows, ROW_GRAIN, (from, to) -> {
             for (int r = from; r < to; r++) {
+                int base = r * words;
                 for (int t = 0; t < tokens; t++) {
-                    int off = t * cols;
+                    int off = t * stride;
                     float acc = 0f;
-                    for (int b = 0; b < TernaryMatrix.blocksPerRow(cols); b++) {
+                    for (int b = 0; b * wordsPerBlock < words; b++) {
+                        int wEnd = Math.min(words, (b + 1) * wordsPerBlock);
                         float s = 0f;
-                        int end = Math.min(cols, (b + 1) * TernaryMatrix.BLOCK);
-                        for (int c = b * TernaryMatrix.BLOCK; c < end; c++) {
-                            long bit = 1L << c;
-                            int wi = r * words + (c >>> 6);
-                            if ((plus[wi] & bit) != 0) {
-                                s += x[off + c];
-                            } else if ((minus[wi] & bit) != 0) {
-                                s -= x[off + c];
+                        if (vector) {
+                            FloatVector a = FloatVector.zero(F);
+                            for (int wi = b * wordsPerBlock; wi < wEnd; wi++) {
+                                long pw = plus[base + wi];
+                                long mw = minus[base + wi];
+                                for (int k = 0; k < 64; k += lanes) {
+                                    FloatVector v = FloatVector.fromArray(F, xp, off + (wi << 6) + k);
+                                    a = a.add(v, VectorMask.fromLong(F, pw >>> k)).sub(v, VectorMask.fromLong(F, mw >>> k));
+                                }
+                            }
+                            s = a.reduceLanes(VectorOperators.ADD);
+                        } else {
+                            for (int wi = b * wordsPerBlock; wi < wEnd; wi++) {
+                                for (int k = 0; k < 64; k++) {
+                                    long bit = 1L << k;
+                                    if ((plus[base + wi] & bit) != 0) {
+                                        s += xp[off + (wi << 6) + k];
+                                    } else if ((minus[base + wi] & bit) != 0) {
+                                        s -= xp[off + (wi << 6) + k];
+                                    }
+                                }
                             }
                         }
                         acc += s * w.blockScale(r, b);
