@@ -1,0 +1,12 @@
+package dev.ternpack.cli;
+
+import picocli.CommandLine.Option;
+
+/** Options every command takes. */
+public final class CommonOptions {
+    @Option(names = {"-q", "--quiet"}, description = "Print only errors and the final result line.")
+    boolean quiet;
+
+    @Option(names = "--stacktrace", description = "On an error, print the Java stack trace too.")
+    boolean stacktrace;
+}
