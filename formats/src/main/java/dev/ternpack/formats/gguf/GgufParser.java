@@ -169,7 +169,8 @@ final class GgufParser {
         long at = pos;
         String k = readString("key"); // gguf_string key
         if (k.isEmpty()) {
-            throw bad("key-value entry #" + kvIndex + " at offset " + at + " has an empty key; ggml refuses empty keys");
+            throw bad("key-value entry #" + kvIndex + " at offset " + at + " has an empty key; ggml refuses empty"
+                    + " keys");
         }
         Long previous = keyIndex.putIfAbsent(k, kvIndex);
         if (previous != null) {

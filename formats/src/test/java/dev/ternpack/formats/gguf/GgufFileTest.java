@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ternpack.formats.BadInputException;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,6 +28,8 @@ class GgufFileTest {
     private static final int F32 = 0;
     private static final int TQ2_0 = 35;
     private static final int I2_S = 36;
+    private static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @TempDir
     Path dir;
@@ -77,8 +80,7 @@ class GgufFileTest {
             assertEquals(new GgufTensorInfo("t", new long[] {4}, GgmlType.F32, 0), t);
             assertEquals(Optional.of(t), gguf.findTensor("t"));
             assertEquals(Optional.empty(), gguf.findTensor("u"));
-            float[] values = gguf.data(t).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
-                    java.nio.ByteOrder.LITTLE_ENDIAN));
+            float[] values = gguf.data(t).toArray(LE_FLOAT);
             assertArrayEquals(new float[] {1, 2, 3, 4}, values);
         }
     }
@@ -114,7 +116,7 @@ class GgufFileTest {
             assertEquals(dataStart, gguf.dataStart());
             assertEquals(0, dataStart % 64);
             assertTrue(gguf.sequentialLayout());
-            assertEquals(5f, gguf.data(gguf.tensor("b")).get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4));
+            assertEquals(5f, gguf.data(gguf.tensor("b")).get(LE_FLOAT, 4));
         }
     }
 
@@ -126,8 +128,8 @@ class GgufFileTest {
         raw.f32(5).f32(6).zeros(24).zeros(32).f32(7).f32(8).padTo(32);
         try (GgufFile gguf = GgufFile.open(write(raw))) {
             assertFalse(gguf.sequentialLayout());
-            assertEquals(7f, gguf.data(gguf.tensor("a")).get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
-            assertEquals(5f, gguf.data(gguf.tensor("b")).get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
+            assertEquals(7f, gguf.data(gguf.tensor("a")).get(LE_FLOAT, 0));
+            assertEquals(5f, gguf.data(gguf.tensor("b")).get(LE_FLOAT, 0));
             assertEquals(List.of("a", "b"), gguf.tensors().stream().map(GgufTensorInfo::name).toList(),
                     "tensors() keeps tensor-info order");
         }
