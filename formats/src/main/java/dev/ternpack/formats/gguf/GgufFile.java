@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -186,6 +187,30 @@ public final class GgufFile implements AutoCloseable {
 
     public List<String> requireStrings(String key) {
         return requireArray(key, GgufValueType.STRING).asStrings();
+    }
+
+    // Optional keys (llama.cpp's defaults apply when absent, e.g. rope.freq_base): empty when the key is missing,
+    // but a present key of another type is still an error, as llama.cpp's "key has wrong type".
+
+    /** The STRING value of {@code key}, or empty when absent; a {@link BadInputException} for another type. */
+    public Optional<String> getString(String key) {
+        return get(key, GgufValueType.STRING).map(GgufValue::asString);
+    }
+
+    /** The UINT32 value of {@code key} (0 to 2^32-1), or empty when absent; a {@link BadInputException} otherwise. */
+    public OptionalLong getU32(String key) {
+        Optional<GgufValue> value = get(key, GgufValueType.UINT32);
+        return value.isPresent() ? OptionalLong.of(value.get().asLong()) : OptionalLong.empty();
+    }
+
+    /** The FLOAT32 value of {@code key}, or empty when absent; a {@link BadInputException} for another type. */
+    public Optional<Float> getF32(String key) {
+        return get(key, GgufValueType.FLOAT32).map(v -> (float) v.asDouble());
+    }
+
+    /** The BOOL value of {@code key}, or empty when absent; a {@link BadInputException} for another type. */
+    public Optional<Boolean> getBool(String key) {
+        return get(key, GgufValueType.BOOL).map(GgufValue::asBoolean);
     }
 
     /** The exception for a value of the wrong type: {@code metadata key "k" has type X, expected Y}. */

@@ -17,9 +17,12 @@
  *   <li>Strings over 64 MiB, arrays over 64 Mi elements and alignments over 1 MiB are refused, as current ggml
  *       refuses them.</li>
  *   <li>A zero in {@code ne1..ne3} is read (an empty tensor), but the writer refuses it: ggml's reader divides by
- *       those dimensions and crashes (checked with the February 2025 llama.cpp).</li>
+ *       those dimensions ({@code INT64_MAX/ne[1]} in {@code gguf_init_from_file}) and would crash.</li>
  *   <li>The writer pads the end of the header to the alignment even without tensors (as gguf-py and ggml's own
  *       writer do); the reader accepts a tensor-less file that ends without that padding.</li>
+ *   <li>The reader accepts a last tensor that is not followed by its padding, as llama.cpp does (it reads the
+ *       header with {@code no_alloc} and then only checks that each tensor's bytes lie inside the file); ggml's
+ *       own {@code gguf_init_from_file} without {@code no_alloc} would refuse such a file.</li>
  * </ul>
  */
 package dev.ternpack.formats.gguf;

@@ -13,8 +13,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -172,6 +174,22 @@ class GgufFileTest {
             assertTrue(gguf.requireBool("b"));
             assertArrayEquals(new byte[] {0, 1, 1}, (byte[]) gguf.requireArray("bs", GgufValueType.BOOL).value());
         }
+    }
+
+    @Test
+    void theLastTensorNeedNotBePaddedAsLlamaCppOnlyChecksItsBytes() throws IOException {
+        // llama.cpp loads with no_alloc and then checks offset + nbytes <= file size for each tensor; the padding
+        // after the last tensor is not needed. F32[3] = 12 bytes, and the file ends right after them.
+        Path f = write(RawGguf.header(3, 1, 0).tensor("t", F32, 0, 3).padTo(32).f32(1).f32(2).f32(3));
+        assertEquals(64 + 12, Files.size(f), "the file ends right after the tensor, unpadded");
+        try (GgufFile gguf = GgufFile.open(f)) {
+            assertTrue(gguf.sequentialLayout());
+            assertArrayEquals(new float[] {1, 2, 3}, gguf.data(gguf.tensor("t")).toArray(LE_FLOAT));
+        }
+        // One byte less and the tensor runs past the end.
+        byte[] cut = Files.readAllBytes(f);
+        Files.write(f, Arrays.copyOf(cut, cut.length - 1));
+        rejected(f, "tensor \"t\": its 12 bytes at offset 0", "run past the end of the file");
     }
 
     @Test
@@ -466,6 +484,36 @@ class GgufFileTest {
             assertEquals(Optional.empty(), gguf.get("absent", GgufValueType.UINT32));
             assertEquals(7, gguf.get("count", GgufValueType.UINT32).orElseThrow().asLong());
             assertEquals(GgufValueType.ARRAY, gguf.require("toks", GgufValueType.ARRAY).type());
+        }
+    }
+
+    @Test
+    void optionalGettersAreEmptyForAMissingKeyAndStillCheckTheType() throws IOException {
+        RawGguf raw = RawGguf.header(3, 0, 5).kvString("tokenizer.ggml.pre", "gpt-2")
+                .kvU32("bitnet.attention.head_count_kv", 0xFFFF_FFFFL)
+                .str("bitnet.rope.freq_base").u32(6).f32(500000f)
+                .str("tokenizer.ggml.add_bos_token").u32(7).u8(1)
+                .str("bitnet.context_length").u32(10).u64(4096);
+        try (GgufFile gguf = GgufFile.open(write(raw))) {
+            assertEquals(Optional.of("gpt-2"), gguf.getString("tokenizer.ggml.pre"));
+            assertEquals(OptionalLong.of(4294967295L), gguf.getU32("bitnet.attention.head_count_kv"));
+            assertEquals(Optional.of(500000f), gguf.getF32("bitnet.rope.freq_base"));
+            assertEquals(Optional.of(true), gguf.getBool("tokenizer.ggml.add_bos_token"));
+
+            assertEquals(Optional.empty(), gguf.getString("absent"));
+            assertEquals(OptionalLong.empty(), gguf.getU32("absent"));
+            assertEquals(Optional.empty(), gguf.getF32("absent"));
+            assertEquals(Optional.empty(), gguf.getBool("absent"));
+
+            assertEquals("metadata key \"bitnet.context_length\" has type UINT64, expected UINT32",
+                    assertThrows(BadInputException.class, () -> gguf.getU32("bitnet.context_length")).problem());
+            assertEquals("metadata key \"bitnet.rope.freq_base\" has type FLOAT32, expected STRING",
+                    assertThrows(BadInputException.class, () -> gguf.getString("bitnet.rope.freq_base")).problem());
+            assertEquals("metadata key \"tokenizer.ggml.pre\" has type STRING, expected FLOAT32",
+                    assertThrows(BadInputException.class, () -> gguf.getF32("tokenizer.ggml.pre")).problem());
+            assertEquals("metadata key \"bitnet.attention.head_count_kv\" has type UINT32, expected BOOL",
+                    assertThrows(BadInputException.class,
+                            () -> gguf.getBool("bitnet.attention.head_count_kv")).problem());
         }
     }
 
