@@ -131,6 +131,11 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         return type == GgufValueType.ARRAY;
     }
 
+    /** The stored type for messages: {@code UINT32}, or {@code ARRAY[STRING]} for an array. */
+    public String typeName() {
+        return isArray() ? "ARRAY[" + elementType + "]" : type.name();
+    }
+
     /** Number of elements of an array value, 1 for a scalar. */
     public long length() {
         if (!isArray()) {
