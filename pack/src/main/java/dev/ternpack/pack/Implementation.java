@@ -6,8 +6,9 @@ import jdk.incubator.vector.ByteVector;
  * Which code computes a result. Both must give identical bits; the tests hold them to it.
  *
  * <p>{@link #REFERENCE} is plain scalar Java written straight from the spec, one element at a time.
- * {@link #FAST} uses the Vector API (256-bit species, so the same code runs on AVX2 and AVX-512 machines) and
- * tight loops. {@link #preferred()} picks {@link #FAST} unless the system property {@value #VECTOR_PROPERTY} is
+ * {@link #FAST} uses the Vector API and tight loops: 256-bit species wherever the lane count shapes the result
+ * (the double sums of the mean pass) or the layout (32-byte groups), the machine's widest species where it
+ * does not. {@link #preferred()} picks {@link #FAST} unless the system property {@value #VECTOR_PROPERTY} is
  * {@code false} (the switch the verify kernels use too) or the CPU has no 256-bit vectors, where the Vector API
  * would fall back to slow emulation.
  */

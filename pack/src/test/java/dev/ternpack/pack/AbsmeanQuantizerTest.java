@@ -121,6 +121,29 @@ class AbsmeanQuantizerTest {
         }
     }
 
+    /**
+     * Magnitudes near the top of the float range: gamma is so large that s is subnormal and some rounding
+     * thresholds lie beyond the largest finite value, so the fast path's threshold ranges are empty.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void fastEqualsReferenceAtTheEdgesOfTheFloatRange(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (DType dtype : new DType[] {DType.BF16, DType.F32}) {
+            for (float scale : new float[] {3e38f, 1e-38f, 1e-30f}) {
+                int n = 1 + rnd.nextInt(300);
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = (float) (scale * (0.2 + rnd.nextDouble()) * (rnd.nextBoolean() ? 1 : -1));
+                    v[i] = Float.isFinite(v[i]) ? v[i] : Float.MAX_VALUE;
+                }
+                Tensor w = TestTensors.matrix(dtype, 1, n, v);
+                assertSame(AbsmeanQuantizer.ternarize(w, Implementation.REFERENCE),
+                        AbsmeanQuantizer.ternarize(w, Implementation.FAST), "seed " + seed + " " + dtype + " x" + scale);
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Implementation.class)
     void allZeroTensorHasGammaZeroAndNoNaN(Implementation impl) {

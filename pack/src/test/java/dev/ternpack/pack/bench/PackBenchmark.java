@@ -1,0 +1,123 @@
+package dev.ternpack.pack.bench;
+
+import dev.ternpack.formats.Tensor;
+import dev.ternpack.pack.AbsmeanQuantizer;
+import dev.ternpack.pack.AbsmeanScale;
+import dev.ternpack.pack.Hf2BitLayout;
+import dev.ternpack.pack.I2sLayout;
+import dev.ternpack.pack.Implementation;
+import dev.ternpack.pack.PackedTernarization;
+import dev.ternpack.pack.TernaryLayout;
+import dev.ternpack.pack.TernaryTensor;
+import dev.ternpack.pack.Ternarization;
+import dev.ternpack.pack.Tq1Layout;
+import dev.ternpack.pack.Tq2Layout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Throughput of the quantizer and the packers on one 2560x6912 BF16 projection (35.4 MB), in BF16 input bytes
+ * per second (the {@code bf16Bytes} secondary result), beside a plain copy of the same bytes as the ceiling.
+ * Run it as pack/BENCHMARKS.md says; {@code -t 2} for two threads, each on its own tensor.
+ *
+ * <ul>
+ *   <li>{@code copy}: {@link MemorySegment#copy} of the 35.4 MB into another off-heap segment.
+ *   <li>{@code meanPass}: BF16 in, gamma out: the first of the two passes ({@link AbsmeanQuantizer#scale}).
+ *   <li>{@code ternarize}: BF16 in, trits and gamma out ({@link AbsmeanQuantizer#ternarize}).
+ *   <li>{@code pack}: trits in (from a ternarization done at setup), packed bytes out.
+ *   <li>{@code ternarizeAndPack}: BF16 in, packed bytes out, fused.
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+public class PackBenchmark {
+
+    @Param({"TQ2_0", "TQ1_0", "I2_S", "HF"})
+    public String layout;
+
+    @Param({"FAST"})
+    public String impl;
+
+    private Arena arena;
+    private Tensor latent;
+    private MemorySegment copyTarget;
+    private TernaryTensor trits;
+    private TernaryLayout packer;
+    private MemorySegment packed;
+    private Implementation implementation;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        arena = Arena.ofShared();
+        latent = BenchData.latentBf16(arena, 42);
+        copyTarget = arena.allocate(BenchData.BF16_BYTES, 64);
+        implementation = Implementation.valueOf(impl);
+        trits = AbsmeanQuantizer.ternarize(latent, implementation).tensor();
+        packer = switch (layout) {
+            case "TQ2_0" -> Tq2Layout.FOLD;
+            case "TQ1_0" -> Tq1Layout.FOLD;
+            case "I2_S" -> I2sLayout.INSTANCE;
+            case "HF" -> Hf2BitLayout.AUTOBITLINEAR;
+            default -> throw new IllegalArgumentException(layout);
+        };
+        packed = arena.allocate(packer.packedSize(BenchData.ROWS, BenchData.COLS), 64);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public MemorySegment copy(BenchData.Bf16Bytes counter) {
+        MemorySegment.copy(latent.data(), 0, copyTarget, 0, BenchData.BF16_BYTES);
+        counter.add();
+        return copyTarget;
+    }
+
+    @Benchmark
+    public AbsmeanScale meanPass(BenchData.Bf16Bytes counter) {
+        AbsmeanScale s = AbsmeanQuantizer.scale(latent, implementation);
+        counter.add();
+        return s;
+    }
+
+    @Benchmark
+    public Ternarization ternarize(BenchData.Bf16Bytes counter) {
+        Ternarization t = AbsmeanQuantizer.ternarize(latent, implementation);
+        counter.add();
+        return t;
+    }
+
+    @Benchmark
+    public MemorySegment pack(BenchData.Bf16Bytes counter) {
+        packer.pack(trits, packed, implementation);
+        counter.add();
+        return packed;
+    }
+
+    @Benchmark
+    public PackedTernarization ternarizeAndPack(BenchData.Bf16Bytes counter) {
+        PackedTernarization p = AbsmeanQuantizer.ternarizeAndPack(latent, packer, packed, implementation);
+        counter.add();
+        return p;
+    }
+}
