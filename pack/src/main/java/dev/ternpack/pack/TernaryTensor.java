@@ -34,11 +34,10 @@ public record TernaryTensor(String name, Path file, int rows, int cols, byte[] t
                         + cols + " matrix in blocks of " + TQ_BLOCK);
             }
         }
-        for (int i = 0; i < trits.length; i++) {
-            if (trits[i] < -1 || trits[i] > 1) {
-                throw new IllegalArgumentException(name + ": " + trits[i] + " is not a trit (row " + i / cols
-                        + ", column " + i % cols + ")");
-            }
+        int bad = TwoBitKernels.firstNonTrit(trits);
+        if (bad >= 0) {
+            throw new IllegalArgumentException(name + ": " + trits[bad] + " is not a trit (row " + bad / cols
+                    + ", column " + bad % cols + ")");
         }
     }
 

@@ -80,6 +80,23 @@ final class TwoBitKernels {
         return code != 3;
     }
 
+    /** Index of the first byte of {@code a} outside {-1, 0, 1}, or -1. */
+    static int firstNonTrit(byte[] a) {
+        int k = 0;
+        for (; k <= a.length - STEP; k += STEP) {
+            // t + 1 in 0..2 as an unsigned byte exactly for t in {-1, 0, 1}
+            if (ByteVector.fromArray(B, a, k).add((byte) 1).compare(VectorOperators.UGT, (byte) 2).anyTrue()) {
+                break;
+            }
+        }
+        for (; k < a.length; k++) {
+            if (a[k] < -1 || a[k] > 1) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
     /** True when any of {@code a[from, from + len)} is nonzero. */
     static boolean anyNonzero(byte[] a, int from, int len) {
         int k = 0;

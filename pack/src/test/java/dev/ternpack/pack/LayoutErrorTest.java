@@ -41,6 +41,22 @@ class LayoutErrorTest {
     }
 
     @Test
+    void aTernaryTensorHoldsOnlyTrits() {
+        byte[] t = new byte[3 * 100];
+        t[2 * 100 + 71] = 2;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TernaryTensor.of("w", null, 3, 100, t, 1f));
+        assertEquals("w: 2 is not a trit (row 2, column 71)", e.getMessage());
+        t[2 * 100 + 71] = 0;
+        t[299] = -2; // in the scalar tail
+        assertThrows(IllegalArgumentException.class, () -> TernaryTensor.of("w", null, 3, 100, t, 1f));
+        t[299] = 0;
+        t[5] = (byte) 0x80;
+        e = assertThrows(IllegalArgumentException.class, () -> TernaryTensor.of("w", null, 3, 100, t, 1f));
+        assertEquals("w: -128 is not a trit (row 0, column 5)", e.getMessage());
+    }
+
+    @Test
     void i2sRowsMustBeAMultipleOf128() {
         BadInputException e = assertThrows(BadInputException.class,
                 () -> I2sLayout.INSTANCE.requireShape("t", TestTensors.FILE, 8, 200));
