@@ -68,6 +68,13 @@ public sealed interface TernaryLayout permits Tq2Layout, Tq1Layout, I2sLayout, H
     /** Checks the size of packed input against the shape. */
     default void requireSource(PackedTensor packed) {
         requireShape(packed.name(), packed.file(), packed.rows(), packed.cols());
+        long elements = (long) packed.rows() * packed.cols();
+        if (elements > AbsmeanQuantizer.MAX_ELEMENTS) {
+            // the trits are unpacked into one byte array
+            throw new BadInputException(packed.file(), "tensor " + packed.name() + " [" + packed.rows() + ", "
+                    + packed.cols() + "] has " + elements + " elements; ternpack unpacks at most "
+                    + AbsmeanQuantizer.MAX_ELEMENTS + " (2^31 - 9) elements per tensor");
+        }
         long need = packedSize(packed.rows(), packed.cols());
         if (packed.data().byteSize() != need) {
             throw new BadInputException(packed.file(), "tensor " + packed.name() + ": " + packed.data().byteSize()

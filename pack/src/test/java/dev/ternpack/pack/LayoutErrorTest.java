@@ -56,6 +56,19 @@ class LayoutErrorTest {
         assertEquals("w: -128 is not a trit (row 0, column 5)", e.getMessage());
     }
 
+    /** 65536 x 32768 = 2^31 trits do not fit one byte array: refused from the shape, before any byte is read. */
+    @Test
+    void unpackRefusesMoreTritsThanOneArrayHolds() {
+        for (TernaryLayout layout : LayoutPropertyTest.LAYOUTS) {
+            PackedTensor huge = new PackedTensor("model.embed_tokens.weight", TestTensors.FILE, 65536, 32768,
+                    MemorySegment.ofArray(new byte[0]), layout.hasScaleTensor() ? Optional.of(1f) : Optional.empty());
+            BadInputException e = assertThrows(BadInputException.class, () -> layout.unpack(huge));
+            assertEquals("test.safetensors: tensor model.embed_tokens.weight [65536, 32768] has 2147483648 elements;"
+                    + " ternpack unpacks at most 2147483639 (2^31 - 9) elements per tensor", e.getMessage(),
+                    layout.toString());
+        }
+    }
+
     @Test
     void i2sRowsMustBeAMultipleOf128() {
         BadInputException e = assertThrows(BadInputException.class,
