@@ -47,6 +47,11 @@ final class TqScales {
                     throw new BadInputException(file, "tensor " + tensor + ": scale " + p.gamma()
                             + " is beyond the fp16 range of a " + layout + " block scale; use tensor scale mode");
                 }
+                if (d == 0 && p.gamma() != 0) {
+                    // every nonzero trit would dequantize to 0
+                    throw new BadInputException(file, "tensor " + tensor + ": scale " + p.gamma()
+                            + " rounds to 0 as the fp16 block scale of " + layout + "; use tensor scale mode");
+                }
                 yield new TqScales(null, d, Optional.empty());
             }
         };

@@ -196,6 +196,16 @@ class LayoutErrorTest {
         assertTrue(e.getMessage().endsWith("scale 70000.0 is beyond the fp16 range of a TQ1_0 block scale; use tensor"
                 + " scale mode"), e.getMessage());
         assertEquals(Optional.of(70000f), Tq1Layout.TENSOR_SCALE.pack(t, MemorySegment.ofArray(new byte[54])));
+        // Below half the smallest fp16 subnormal (2^-24) the block scale would be 0 and erase the weights.
+        TernaryTensor tiny = TernaryTensor.of("w", TestTensors.FILE, 1, 256, GoldenVectorTest.v1(256), 0x1p-26f);
+        e = assertThrows(BadInputException.class, () -> Tq2Layout.FOLD.pack(tiny, MemorySegment.ofArray(new byte[66])));
+        assertTrue(e.getMessage().endsWith("scale 1.4901161E-8 rounds to 0 as the fp16 block scale of TQ2_0; use tensor"
+                + " scale mode"), e.getMessage());
+        // 1e-5, the quantizer's smallest nonzero scale, is an fp16 subnormal: kept, with 8 significant bits.
+        TernaryTensor small = TernaryTensor.of("w", TestTensors.FILE, 1, 256, GoldenVectorTest.v1(256), 1e-5f);
+        MemorySegment block = MemorySegment.ofArray(new byte[66]);
+        Tq2Layout.FOLD.pack(small, block);
+        assertEquals((short) 0x00A8, block.get(TqScales.FP16, Tq2Layout.D_OFFSET), "fp16(1e-5) = 168 * 2^-24");
     }
 
     /** An all-zero tensor: d = 0 in every TQ block, and bitlinear's 1/gamma is +Infinity, which reads back as 0. */
