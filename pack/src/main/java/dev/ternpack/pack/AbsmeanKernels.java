@@ -5,9 +5,7 @@ import dev.ternpack.formats.FloatDecoding;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -18,15 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * F32 input; other dtypes take the reference) that must give the same bits.
  *
  * <p><b>Summation order.</b> A double sum depends on its order, so the order is part of the definition:
- * element {@code i} is added to partial sum {@code i % 16} (16 lanes, a constant, not the machine's vector
- * width), in increasing {@code i}, and the 16 partial sums are then added in lane order. The fast path keeps
- * the 16 lanes in four 4-double vectors and adds exactly the same doubles in exactly the same sequence per
- * lane, so both paths, on any machine, round identically. (Each lane's rounding error is far below a float ulp
- * of the mean; the order is fixed so that the result is reproducible, not because one order is more right.)
- * The fast path does not convert through float: a BF16 or F32 magnitude {@code m} that is a normal number is
- * the double whose bits are {@code (m << 45 or 29) + (896 << 52)} (same significand, exponent rebiased from 127
- * to 1023), which is exact. Each chunk of 4096 elements is first checked for zeros, subnormals, infinities and
- * NaNs; a chunk holding one is added element by element instead, into the same partial sums in the same order.
+ * element {@code i} is added to partial sum {@code i % 32} (a constant, not the machine's vector width), in
+ * increasing {@code i}, and the 32 partial sums are then added in lane order. The fast path ({@link LaneSums})
+ * adds exactly the same doubles in exactly the same sequence per partial sum, so both paths, on any machine,
+ * round identically. (Each partial sum's rounding error is far below a float ulp of the mean; the order is fixed
+ * so that the result is reproducible, not because one order is more right.)
  *
  * <p><b>Rounding.</b> The reference computes {@code clamp(rint(w * s), -1, 1)} and the near-threshold test on
  * {@code |w * s|} in float, element by element. The fast path never multiplies: it compares the raw bits of
@@ -34,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * that float arithmetic changes its answer.
  */
 final class AbsmeanKernels {
-    static final int LANES = 16;
+    /** Partial sums of the mean pass: 32, the bf16 elements of one 512-bit vector; a constant of the definition. */
+    static final int LANES = 32;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -61,7 +56,7 @@ final class AbsmeanKernels {
         return sum;
     }
 
-    /** Partial sums of |w| over elements {@code [0, n)}, element i into lane {@code i % 16}. */
+    /** Partial sums of |w| over elements {@code [0, n)}, element i into lane {@code i % 32}. */
     static double[] laneSumsReference(MemorySegment seg, DType type, long n) {
         double[] lanes = new double[LANES];
         for (long i = 0; i < n; i++) {
@@ -70,135 +65,9 @@ final class AbsmeanKernels {
         return lanes;
     }
 
-    private static final VectorSpecies<Long> L256 = LongVector.SPECIES_256;
-    private static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
-    /** float exponent bias 127 to double bias 1023, in place in the double's exponent field. */
-    private static final long REBIAS = 896L << 52;
-    /** BF16 magnitude bits moved to the top of a double's significand: 7 significand bits, 52 - 7 = 45. */
-    private static final long BF16_MAGNITUDE = 0x7FFFL << 45;
-    /** F32 magnitude bits likewise: 23 significand bits, 52 - 23 = 29. */
-    private static final long F32_MAGNITUDE = 0x7FFFFFFFL << 29;
-
-    /** Elements per chunk of the fast mean pass: checked for unusual values, then summed from L1. */
-    private static final int SUM_CHUNK = 4096;
-
+    /** The fast mean pass: the same partial sums as {@link #laneSumsReference} ({@link LaneSums}). */
     static double[] laneSumsFast(MemorySegment seg, DType type, long n) {
-        if (type != DType.BF16 && type != DType.F32) {
-            return laneSumsReference(seg, type, n);
-        }
-        boolean bf16 = type == DType.BF16;
-        // Partial sums in the fast loop's order: accumulator a (0..3), lane j (0..3) at 4a + j.
-        double[] acc = new double[LANES];
-        long end = n - n % LANES;
-        for (long from = 0; from < end; from += SUM_CHUNK) {
-            long to = Math.min(end, from + SUM_CHUNK);
-            if (bf16 ? allNormalBf16(seg, from, to) : allNormalF32(seg, from, to)) {
-                if (bf16) {
-                    sumBf16(seg, from, to, acc);
-                } else {
-                    sumF32(seg, from, to, acc);
-                }
-            } else {
-                for (long i = from; i < to; i++) {
-                    acc[slot(bf16, (int) (i % LANES))] += Math.abs((double) FloatDecoding.get(seg, type, i));
-                }
-            }
-        }
-        double[] lanes = new double[LANES];
-        for (int l = 0; l < LANES; l++) {
-            lanes[l] = acc[slot(bf16, l)];
-        }
-        for (long i = end; i < n; i++) {
-            lanes[(int) (i % LANES)] += Math.abs((double) FloatDecoding.get(seg, type, i));
-        }
-        return lanes;
-    }
-
-    /**
-     * Where partial sum {@code l} (= element index mod 16) lives in the fast loop's accumulators. BF16: one
-     * 32-byte load holds elements 4j + k in the 16-bit field k of long j, summed by accumulator k. F32: load h
-     * (0, 1) holds elements 8h + 2j + k in the 32-bit half k of long j, accumulator 2h + k.
-     */
-    private static int slot(boolean bf16, int l) {
-        if (bf16) {
-            return 4 * (l % 4) + l / 4;
-        }
-        int h = l / 8;
-        int j = l % 8 / 2;
-        int k = l % 2;
-        return 4 * (2 * h + k) + j;
-    }
-
-    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
-
-    /**
-     * True when every element of {@code [from, to)} is a normal number (exponent field neither 0 nor all ones):
-     * adding 1 to the exponent field maps exactly those two exponents to 0 and 1, whose upper seven bits are 0.
-     */
-    static boolean allNormalBf16(MemorySegment seg, long from, long to) {
-        ShortVector min = ShortVector.broadcast(S256, (short) 0x7F00);
-        for (long i = from; i < to; i += S256.length()) {
-            ShortVector bits = ShortVector.fromMemorySegment(S256, seg, i * 2, LE);
-            min = min.min(bits.add((short) 0x0080).and((short) 0x7F00));
-        }
-        return min.reduceLanes(VectorOperators.MIN) != 0;
-    }
-
-    private static boolean allNormalF32(MemorySegment seg, long from, long to) {
-        IntVector min = IntVector.broadcast(I256, 0x7F000000);
-        for (long i = from; i < to; i += I256.length()) {
-            IntVector bits = IntVector.fromMemorySegment(I256, seg, i * 4, LE);
-            min = min.min(bits.add(0x00800000).and(0x7F000000));
-        }
-        return min.reduceLanes(VectorOperators.MIN) != 0;
-    }
-
-    /** A normal magnitude aligned with a double's significand, as that double: rebias the exponent. */
-    private static DoubleVector asDouble(LongVector magnitude) {
-        return magnitude.add(REBIAS).reinterpretAsDoubles();
-    }
-
-    // Four accumulators and at most two loads per step: with more live vectors C2 stops keeping them in
-    // registers and the loop runs five times slower.
-
-    /** Sums 16 normal BF16 per step; see {@link #slot}. */
-    static void sumBf16(MemorySegment seg, long from, long to, double[] acc) {
-        DoubleVector a0 = DoubleVector.fromArray(D256, acc, 0);
-        DoubleVector a1 = DoubleVector.fromArray(D256, acc, 4);
-        DoubleVector a2 = DoubleVector.fromArray(D256, acc, 8);
-        DoubleVector a3 = DoubleVector.fromArray(D256, acc, 12);
-        for (long i = from; i < to; i += LANES) {
-            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 2, LE);
-            a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 45).and(BF16_MAGNITUDE)));
-            a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(BF16_MAGNITUDE)));
-            a2 = a2.add(asDouble(x.lanewise(VectorOperators.LSHL, 13).and(BF16_MAGNITUDE)));
-            a3 = a3.add(asDouble(x.lanewise(VectorOperators.LSHR, 3).and(BF16_MAGNITUDE)));
-        }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, 4);
-        a2.intoArray(acc, 8);
-        a3.intoArray(acc, 12);
-    }
-
-    /** Sums 16 normal F32 per step; see {@link #slot}. */
-    static void sumF32(MemorySegment seg, long from, long to, double[] acc) {
-        DoubleVector a0 = DoubleVector.fromArray(D256, acc, 0);
-        DoubleVector a1 = DoubleVector.fromArray(D256, acc, 4);
-        DoubleVector b0 = DoubleVector.fromArray(D256, acc, 8);
-        DoubleVector b1 = DoubleVector.fromArray(D256, acc, 12);
-        for (long i = from; i < to; i += LANES) {
-            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 4, LE);
-            LongVector y = LongVector.fromMemorySegment(L256, seg, i * 4 + 32, LE);
-            a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
-            a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
-            b0 = b0.add(asDouble(y.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
-            b1 = b1.add(asDouble(y.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
-        }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, 4);
-        b0.intoArray(acc, 8);
-        b1.intoArray(acc, 12);
+        return type == DType.BF16 || type == DType.F32 ? LaneSums.of(seg, type, n) : laneSumsReference(seg, type, n);
     }
 
     /**
@@ -298,31 +167,57 @@ final class AbsmeanKernels {
     private static void quantizeBf16(MemorySegment seg, long from, int count, Thresholds th, byte[] out, int off,
             long[] counts) {
         int end = count - count % S.length();
+        long[] sums = new long[3];
+        for (int k = 0; k < end; k += QUANTIZE_CHUNK) {
+            quantizeBf16Chunk(seg, from + k, Math.min(QUANTIZE_CHUNK, end - k), th, out, off + k, sums);
+        }
+        long minus = (sums[0] - sums[1]) / 2; // nonzero trits and their sum give the -1s
+        counts[MINUS] += minus;
+        counts[PLUS] += sums[0] - minus;
+        counts[NEAR_COUNT] += sums[2];
+    }
+
+    /** Elements per call of the quantize kernel: its short counters take at most 16384 / 16 per lane. */
+    private static final int QUANTIZE_CHUNK = 1 << 14;
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
+
+    /**
+     * {@code count} (a multiple of the vector length) trits; counts nonzero trits, their sum and near-threshold
+     * weights per lane with masked adds (cheaper than counting each mask), added into {@code sums} at the end.
+     */
+    private static void quantizeBf16Chunk(MemorySegment seg, long from, int count, Thresholds th, byte[] out, int off,
+            long[] sums) {
         short one = (short) th.one();
+        // lo <= mag <= hi as one unsigned compare of mag - lo (an empty range is [nan, nan], see Thresholds)
         short lo1 = (short) th.nearLo1();
         short width1 = (short) (th.nearHi1() - th.nearLo1());
         short lo2 = (short) th.nearLo2();
         short width2 = (short) (th.nearHi2() - th.nearLo2());
-        long nonzero = 0;
-        long minus = 0;
-        long near = 0;
-        for (int k = 0; k < end; k += S.length()) {
+        ShortVector zero = ShortVector.zero(S);
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector cNonzero = zero;
+        ShortVector cSum = zero;
+        ShortVector cNear = zero;
+        for (int k = 0; k < count; k += S.length()) {
             ShortVector bits = ShortVector.fromMemorySegment(S, seg, (from + k) * 2, LE);
             ShortVector mag = bits.and((short) 0x7FFF);
             VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
-            // sign | 1 is -1 or +1; masked by big it is the trit
-            ShortVector trit = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1).and((ShortVector) big.toVector());
-            ((ByteVector) trit.castShape(SB, 0)).intoArray(out, off + k);
-            // lo <= mag <= hi as one unsigned compare of mag - lo (Thresholds never has hi < lo)
-            VectorMask<Short> nearMask = mag.sub(lo1).compare(VectorOperators.ULE, width1)
-                    .or(mag.sub(lo2).compare(VectorOperators.ULE, width2));
-            nonzero += big.trueCount();
-            minus += big.and(bits.compare(VectorOperators.LT, (short) 0)).trueCount();
-            near += nearMask.trueCount();
+            // sign | 1 is -1 or +1; where big it is the trit
+            ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+            zero.blend(sgn, big).castShape(SB, 0).reinterpretAsBytes().intoArray(out, off + k);
+            cNonzero = cNonzero.add(ones, big);
+            cSum = cSum.add(sgn, big);
+            cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, width1)
+                    .or(mag.sub(lo2).compare(VectorOperators.ULE, width2)));
         }
-        counts[MINUS] += minus;
-        counts[PLUS] += nonzero - minus;
-        counts[NEAR_COUNT] += near;
+        sums[0] += widenedSum(cNonzero);
+        sums[1] += widenedSum(cSum);
+        sums[2] += widenedSum(cNear);
+    }
+
+    private static long widenedSum(ShortVector v) {
+        return ((IntVector) v.convertShape(VectorOperators.S2I, SI, 0)).reduceLanes(VectorOperators.ADD)
+                + ((IntVector) v.convertShape(VectorOperators.S2I, SI, 1)).reduceLanes(VectorOperators.ADD);
     }
 
     private static void quantizeF32(MemorySegment seg, long from, int count, Thresholds th, byte[] out, int off,

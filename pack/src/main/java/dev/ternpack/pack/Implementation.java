@@ -6,11 +6,10 @@ import jdk.incubator.vector.ByteVector;
  * Which code computes a result. Both must give identical bits; the tests hold them to it.
  *
  * <p>{@link #REFERENCE} is plain scalar Java written straight from the spec, one element at a time.
- * {@link #FAST} uses the Vector API and tight loops: 256-bit species wherever the lane count shapes the result
- * (the double sums of the mean pass) or the layout (32-byte groups), the machine's widest species where it
- * does not. {@link #preferred()} picks {@link #FAST} unless the system property {@value #VECTOR_PROPERTY} is
- * {@code false} (the switch the verify kernels use too) or the CPU has no 256-bit vectors, where the Vector API
- * would fall back to slow emulation.
+ * {@link #FAST} uses the Vector API and tight loops, at the machine's widest vectors; where the lane count could
+ * shape a result (the double sums of the mean pass) the order is fixed independently of it. {@link #preferred()}
+ * picks {@link #FAST} unless the system property {@value #VECTOR_PROPERTY} is {@code false} (the switch the verify
+ * kernels use too) or the CPU has no 256-bit vectors, where the Vector API would fall back to slow emulation.
  */
 public enum Implementation {
     REFERENCE,

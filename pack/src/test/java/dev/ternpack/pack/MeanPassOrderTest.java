@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The mean pass's vector sum against the reference, double for double. Random latent data (as in
  * {@link AbsmeanQuantizerTest}) holds a zero or subnormal in almost every chunk, which sends the fast path to its
- * per-element fallback; here most chunks hold only normal numbers, so the vector loop itself runs, next to
- * chunks that fall back, into the same 16 partial sums. Magnitudes span 2^-60 .. 2^40, so that additions round
+ * per-element fallback; here most chunks hold only normal numbers, so the vector loops themselves run (at both
+ * widths, 512 and 256 bits), next to chunks that fall back, into the same 32 partial sums. Magnitudes span 2^-60 .. 2^40, so that additions round
  * and a different summation order gives different doubles (checked, so the comparison has teeth).
  */
 class MeanPassOrderTest {
@@ -50,7 +50,7 @@ class MeanPassOrderTest {
 
     /**
      * {@code n} elements of {@code type} starting {@code skew} bytes into a heap segment, so vector loads are
-     * not aligned; a few chunks of 4096 get one unusual value.
+     * not aligned; about a third of the chunks get one unusual value.
      */
     private static MemorySegment data(SplittableRandom rnd, DType type, int n, int skew) {
         boolean bf16 = type == DType.BF16;
@@ -58,9 +58,9 @@ class MeanPassOrderTest {
         for (int i = 0; i < n; i++) {
             set(seg, type, i, wideNormal(rnd, bf16));
         }
-        for (int chunk = 0; chunk * 4096 < n; chunk++) {
+        for (int chunk = 0; chunk * LaneSums.CHUNK < n; chunk++) {
             if (rnd.nextInt(3) == 0) {
-                int at = Math.min(n - 1, chunk * 4096 + rnd.nextInt(4096));
+                int at = Math.min(n - 1, chunk * LaneSums.CHUNK + rnd.nextInt(LaneSums.CHUNK));
                 set(seg, type, at, unusual(rnd, bf16));
             }
         }
@@ -79,7 +79,8 @@ class MeanPassOrderTest {
         assertEquals(expected.length, actual.length, where);
         for (int l = 0; l < expected.length; l++) {
             if (Double.doubleToRawLongBits(expected[l]) != Double.doubleToRawLongBits(actual[l])) {
-                fail(where + ": partial sum " + l + " (elements i with i % 16 == " + l + ") is " + actual[l]
+                fail(where + ": partial sum " + l + " (elements i with i % " + expected.length + " == " + l + ") is "
+                        + actual[l]
                         + " (0x" + Long.toHexString(Double.doubleToRawLongBits(actual[l])) + "), the reference has "
                         + expected[l] + " (0x" + Long.toHexString(Double.doubleToRawLongBits(expected[l])) + ")");
             }
@@ -91,13 +92,14 @@ class MeanPassOrderTest {
     void vectorSumsEqualTheReferenceOrder(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         for (DType type : new DType[] {DType.BF16, DType.F32}) {
-            // several chunks, and a tail of n % 16 elements the vector loop leaves to the scalar code
-            int n = 4096 * (1 + rnd.nextInt(5)) + rnd.nextInt(4096);
+            // several chunks, and a tail of n % 32 elements the vector loop leaves to the scalar code
+            int n = LaneSums.CHUNK * (1 + rnd.nextInt(10)) + rnd.nextInt(LaneSums.CHUNK);
             int skew = rnd.nextInt(8);
             MemorySegment seg = data(rnd, type, n, skew);
             String where = "seed " + seed + ", " + type + ", n " + n + ", skew " + skew;
-            assertLanesEqual(AbsmeanKernels.laneSumsReference(seg, type, n), AbsmeanKernels.laneSumsFast(seg, type, n),
-                    where);
+            double[] reference = AbsmeanKernels.laneSumsReference(seg, type, n);
+            assertLanesEqual(reference, LaneSums.of(seg, type, n, true), where + ", 512-bit");
+            assertLanesEqual(reference, LaneSums.of(seg, type, n, false), where + ", 256-bit");
             Tensor w = new Tensor("w", type, new long[] {1, n}, seg, TestTensors.FILE);
             assertEquals(AbsmeanQuantizer.scale(w, Implementation.REFERENCE), AbsmeanQuantizer.scale(w, Implementation.FAST),
                     where);
