@@ -1,6 +1,7 @@
 package dev.ternpack.pack;
 
 import dev.ternpack.formats.BadInputException;
+import dev.ternpack.formats.DType;
 import dev.ternpack.formats.FloatDecoding;
 import dev.ternpack.formats.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -146,8 +147,9 @@ public final class AbsmeanQuantizer {
 
     /**
      * Ternarizes a latent tensor straight into {@code layout}, writing all {@link TernaryLayout#packedSize} bytes
-     * of {@code dst}: one pass for the mean, one pass that quantizes a few rows at a time into a small buffer and
-     * packs them, so the whole trit array never exists. The bytes equal {@code layout.pack(ternarize(w))}.
+     * of {@code dst}: one pass for the mean, then one pass that packs, so the whole trit array never exists. BF16
+     * into a 2-bit layout goes from the raw bits straight to the packed bytes ({@link FusedBf16}); otherwise a few
+     * rows at a time are quantized into a small buffer and packed. The bytes equal {@code layout.pack(ternarize(w))}.
      * Checks the shape against the layout and the destination size before reading any weight.
      */
     public static PackedTernarization ternarizeAndPack(Tensor w, TernaryLayout layout, MemorySegment dst,
@@ -161,6 +163,9 @@ public final class AbsmeanQuantizer {
             return new PackedTernarization(t.scale(), t.stats(), scaleTensor);
         }
         AbsmeanScale scale = scale(w, impl);
+        if (w.dtype() == DType.BF16 && !(layout instanceof Tq1Layout)) {
+            return fusedBf16(w, shape, scale, layout, dst);
+        }
         QuantizingRows source = new QuantizingRows(w, shape.rows, shape.cols, scale.inverse());
         TritScale.PerTensor tritScale = new TritScale.PerTensor(scale.gamma());
         Optional<Float> scaleTensor = switch (layout) {
@@ -191,6 +196,34 @@ public final class AbsmeanQuantizer {
                     + (long) shape.rows * shape.cols + " weights of " + w.name());
         }
         return new PackedTernarization(scale, stats((long) shape.rows * shape.cols, source.counts), scaleTensor);
+    }
+
+    /** BF16 straight from its bits into the 2-bit layouts ({@link FusedBf16}), no trits in between. */
+    private static PackedTernarization fusedBf16(Tensor w, Shape shape, AbsmeanScale scale, TernaryLayout layout,
+            MemorySegment dst) {
+        long n = (long) shape.rows * shape.cols;
+        AbsmeanKernels.Thresholds th = AbsmeanKernels.Thresholds.of(DType.BF16, scale.inverse());
+        TritScale.PerTensor tritScale = new TritScale.PerTensor(scale.gamma());
+        long[] counts = new long[3];
+        Optional<Float> scaleTensor = switch (layout) {
+            case Tq2Layout tq2 -> {
+                TqScales scales = TqScales.forPacking(tq2.scaleMode(), tritScale, scale.gamma(), tq2.displayName(),
+                        w.name(), w.file());
+                FusedBf16.tq2(w.data(), n / TernaryTensor.TQ_BLOCK, th, scales, dst, counts);
+                yield scales.scaleTensor();
+            }
+            case Tq1Layout tq1 -> throw new IllegalArgumentException("TQ1_0 takes the quantize-then-pack path");
+            case I2sLayout i2s -> {
+                FusedBf16.i2s(w.data(), n, th, dst, counts);
+                I2sLayout.writeTail(dst, n, scale.gamma());
+                yield Optional.empty();
+            }
+            case Hf2BitLayout hf -> {
+                FusedBf16.hf(w.data(), shape.rows, shape.cols, th, dst, counts);
+                yield Optional.of(hf.linearClass().weightScale(scale.gamma()));
+            }
+        };
+        return new PackedTernarization(scale, stats(n, counts), scaleTensor);
     }
 
     /** Rows quantized on demand into one small buffer per slot. */

@@ -4,6 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Optional;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ggml {@code TQ1_0} (type 34), FORMATS.md §1.1 and §1.4: 256-element blocks along each row, 54 bytes each,
@@ -133,18 +138,23 @@ public record Tq1Layout(ScaleMode scaleMode) implements TernaryLayout {
         }
     }
 
-    /** Fast path: a table from base-3 value to byte, blocks staged per row chunk and copied out at once. */
+    /**
+     * Fast path: the base-3 sums of {@code qs} in short vectors ({@link #encode} for the 243 -> 256 scaling),
+     * {@code qh} by table; blocks staged per row chunk and copied out at once.
+     */
     void packRows(RowSource src, TqScales scales, MemorySegment dst) {
         int blocksPerRow = src.cols / QK;
-        byte[] staging = new byte[Math.min(src.maxRows(), src.rows) * blocksPerRow * BLOCK_BYTES];
+        // slack: with 32 lanes, group B's vector store runs 16 bytes past its 16 (into the next block's bytes,
+        // which are written after it)
+        byte[] staging = new byte[Math.min(src.maxRows(), src.rows) * blocksPerRow * BLOCK_BYTES + 32];
         for (int r0 = 0; r0 < src.rows; ) {
             int count = Math.min(src.maxRows(), src.rows - r0);
             int off = src.load(0, r0, count);
             byte[] a = src.buffer(0);
             int firstBlock = r0 * blocksPerRow;
             int blocks = count * blocksPerRow;
+            packBlocksFast(a, off, blocks, staging);
             for (int i = 0; i < blocks; i++) {
-                packBlockFast(a, off + i * QK, staging, i * BLOCK_BYTES);
                 short d = scales.d(firstBlock + i, TwoBitKernels.anyNonzero(a, off + i * QK, QK));
                 staging[i * BLOCK_BYTES + D_OFFSET] = (byte) d;
                 staging[i * BLOCK_BYTES + D_OFFSET + 1] = (byte) (d >> 8);
@@ -155,22 +165,53 @@ public record Tq1Layout(ScaleMode scaleMode) implements TernaryLayout {
         }
     }
 
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
+    private static final int L = S.length();
+
+    /**
+     * {@code ceil(v * 256 / 243)} for base-3 values {@code 0 <= v <= 242} in short lanes, without division: it is
+     * {@code v + floor(t / 243)} with {@code t = 13v + 242 <= 3388} (as 256 = 243 + 13), and {@code floor(t / 243)}
+     * is {@code q = t >> 8} or {@code q + 1} (t/243 - t/256 < 1), the latter when {@code t - 243q >= 243}.
+     */
+    static ShortVector encode(ShortVector v) {
+        ShortVector t = v.mul((short) 13).add((short) 242);
+        ShortVector q = t.lanewise(VectorOperators.LSHR, 8);
+        ShortVector rest = t.sub(q.mul((short) 243));
+        return v.add(q).add(ShortVector.broadcast(S, (short) 1), rest.compare(VectorOperators.GE, (short) 243));
+    }
+
+    /** Trits {@code a[x + k]} widened to shorts. */
+    private static ShortVector trits(byte[] a, int x) {
+        return (ShortVector) ByteVector.fromArray(SB, a, x).convertShape(VectorOperators.B2S, S, 0);
+    }
+
     // The value of five codes is 121 + sum(trit_n * 3^(4-n)), as sum(3^k, k < 5) = 121; four codes shifted up
     // one digit: 3 * (40 + sum(trit_n * 3^(3-n))).
-    private static void packBlockFast(byte[] a, int x, byte[] out, int o) {
-        for (int m = 0; m < 32; m++) {
-            int v = 121 + 81 * a[x + m] + 27 * a[x + m + 32] + 9 * a[x + m + 64] + 3 * a[x + m + 96] + a[x + m + 128];
-            out[o + m] = ENCODE[v];
-        }
-        for (int m = 0; m < 16; m++) {
-            int y = x + 160 + m;
-            int v = 121 + 81 * a[y] + 27 * a[y + 16] + 9 * a[y + 32] + 3 * a[y + 48] + a[y + 64];
-            out[o + 32 + m] = ENCODE[v];
-        }
-        for (int j = 0; j < 4; j++) {
-            int y = x + 240 + j;
-            int v = 3 * (40 + 27 * a[y] + 9 * a[y + 4] + 3 * a[y + 8] + a[y + 12]);
-            out[o + QH_OFFSET + j] = ENCODE[v];
+    private static void packBlocksFast(byte[] a, int from, int blocks, byte[] out) {
+        for (int i = 0; i < blocks; i++) {
+            int x = from + i * QK;
+            int o = i * BLOCK_BYTES;
+            for (int m = 0; m < 32; m += L) {
+                ShortVector v = trits(a, x + m).mul((short) 3).add(trits(a, x + m + 32)).mul((short) 3)
+                        .add(trits(a, x + m + 64)).mul((short) 3).add(trits(a, x + m + 96)).mul((short) 3)
+                        .add(trits(a, x + m + 128)).add((short) 121);
+                encode(v).castShape(SB, 0).reinterpretAsBytes().intoArray(out, o + m);
+            }
+            // group B: 16 bytes; with 32 lanes the upper 16 are the next digit's and are overwritten later
+            for (int m = 0; m < 16; m += Math.min(L, 16)) {
+                int y = x + 160 + m;
+                ShortVector v = trits(a, y).mul((short) 3).add(trits(a, y + 16)).mul((short) 3)
+                        .add(trits(a, y + 32)).mul((short) 3).add(trits(a, y + 48)).mul((short) 3)
+                        .add(trits(a, y + 64)).add((short) 121);
+                encode(v).castShape(SB, 0).reinterpretAsBytes().intoArray(out, o + 32 + m);
+            }
+            for (int j = 0; j < 4; j++) {
+                int y = x + 240 + j;
+                int v = 3 * (40 + 27 * a[y] + 9 * a[y + 4] + 3 * a[y + 8] + a[y + 12]);
+                out[o + QH_OFFSET + j] = ENCODE[v];
+            }
         }
     }
 
