@@ -38,11 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code copy}: {@link MemorySegment#copy} of the 35.4 MB into another off-heap segment.
  *   <li>{@code meanPass}: BF16 in, gamma out: the first of the two passes ({@link AbsmeanQuantizer#scale}).
  *   <li>{@code ternarize}: BF16 in, trits and gamma out ({@link AbsmeanQuantizer#ternarize}).
- *   <li>{@code pack}: trits in (from a ternarization done at setup), packed bytes out.
- *   <li>{@code ternarizeAndPack}: BF16 in, packed bytes out, fused.
+ *   <li>{@code pack}: trits in (from a ternarization done at setup), packed bytes out, per layout.
+ *   <li>{@code ternarizeAndPack}: BF16 in, packed bytes out, fused, per layout.
  * </ul>
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
@@ -50,74 +49,88 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
 public class PackBenchmark {
 
-    @Param({"TQ2_0", "TQ1_0", "I2_S", "HF"})
-    public String layout;
+    /** One latent tensor per thread, off-heap like a mapped checkpoint. */
+    @State(Scope.Thread)
+    public static class Latent {
+        @Param({"FAST"})
+        public String impl;
 
-    @Param({"FAST"})
-    public String impl;
+        Arena arena;
+        Tensor tensor;
+        MemorySegment copyTarget;
+        Implementation implementation;
 
-    private Arena arena;
-    private Tensor latent;
-    private MemorySegment copyTarget;
-    private TernaryTensor trits;
-    private TernaryLayout packer;
-    private MemorySegment packed;
-    private Implementation implementation;
+        @Setup(Level.Trial)
+        public void setUp() {
+            arena = Arena.ofShared();
+            tensor = BenchData.latentBf16(arena, 42 + Thread.currentThread().threadId());
+            copyTarget = arena.allocate(BenchData.BF16_BYTES, 64);
+            implementation = Implementation.valueOf(impl);
+        }
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        arena = Arena.ofShared();
-        latent = BenchData.latentBf16(arena, 42);
-        copyTarget = arena.allocate(BenchData.BF16_BYTES, 64);
-        implementation = Implementation.valueOf(impl);
-        trits = AbsmeanQuantizer.ternarize(latent, implementation).tensor();
-        packer = switch (layout) {
-            case "TQ2_0" -> Tq2Layout.FOLD;
-            case "TQ1_0" -> Tq1Layout.FOLD;
-            case "I2_S" -> I2sLayout.INSTANCE;
-            case "HF" -> Hf2BitLayout.AUTOBITLINEAR;
-            default -> throw new IllegalArgumentException(layout);
-        };
-        packed = arena.allocate(packer.packedSize(BenchData.ROWS, BenchData.COLS), 64);
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        arena.close();
+    /** A layout, the trits to pack into it, and the destination. */
+    @State(Scope.Thread)
+    public static class Packing {
+        @Param({"TQ2_0", "TQ1_0", "I2_S", "HF"})
+        public String layout;
+
+        TernaryLayout packer;
+        TernaryTensor trits;
+        MemorySegment packed;
+
+        @Setup(Level.Trial)
+        public void setUp(Latent latent) {
+            packer = switch (layout) {
+                case "TQ2_0" -> Tq2Layout.FOLD;
+                case "TQ1_0" -> Tq1Layout.FOLD;
+                case "I2_S" -> I2sLayout.INSTANCE;
+                case "HF" -> Hf2BitLayout.AUTOBITLINEAR;
+                default -> throw new IllegalArgumentException(layout);
+            };
+            trits = AbsmeanQuantizer.ternarize(latent.tensor, latent.implementation).tensor();
+            packed = latent.arena.allocate(packer.packedSize(BenchData.ROWS, BenchData.COLS), 64);
+        }
     }
 
     @Benchmark
-    public MemorySegment copy(BenchData.Bf16Bytes counter) {
-        MemorySegment.copy(latent.data(), 0, copyTarget, 0, BenchData.BF16_BYTES);
+    public MemorySegment copy(Latent latent, BenchData.Bf16Bytes counter) {
+        MemorySegment.copy(latent.tensor.data(), 0, latent.copyTarget, 0, BenchData.BF16_BYTES);
         counter.add();
-        return copyTarget;
+        return latent.copyTarget;
     }
 
     @Benchmark
-    public AbsmeanScale meanPass(BenchData.Bf16Bytes counter) {
-        AbsmeanScale s = AbsmeanQuantizer.scale(latent, implementation);
+    public AbsmeanScale meanPass(Latent latent, BenchData.Bf16Bytes counter) {
+        AbsmeanScale s = AbsmeanQuantizer.scale(latent.tensor, latent.implementation);
         counter.add();
         return s;
     }
 
     @Benchmark
-    public Ternarization ternarize(BenchData.Bf16Bytes counter) {
-        Ternarization t = AbsmeanQuantizer.ternarize(latent, implementation);
+    public Ternarization ternarize(Latent latent, BenchData.Bf16Bytes counter) {
+        Ternarization t = AbsmeanQuantizer.ternarize(latent.tensor, latent.implementation);
         counter.add();
         return t;
     }
 
     @Benchmark
-    public MemorySegment pack(BenchData.Bf16Bytes counter) {
-        packer.pack(trits, packed, implementation);
+    public MemorySegment pack(Latent latent, Packing p, BenchData.Bf16Bytes counter) {
+        p.packer.pack(p.trits, p.packed, latent.implementation);
         counter.add();
-        return packed;
+        return p.packed;
     }
 
     @Benchmark
-    public PackedTernarization ternarizeAndPack(BenchData.Bf16Bytes counter) {
-        PackedTernarization p = AbsmeanQuantizer.ternarizeAndPack(latent, packer, packed, implementation);
+    public PackedTernarization ternarizeAndPack(Latent latent, Packing p, BenchData.Bf16Bytes counter) {
+        PackedTernarization r = AbsmeanQuantizer.ternarizeAndPack(latent.tensor, p.packer, p.packed,
+                latent.implementation);
         counter.add();
-        return p;
+        return r;
     }
 }
