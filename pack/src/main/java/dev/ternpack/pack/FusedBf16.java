@@ -1,0 +1,318 @@
+package dev.ternpack.pack;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The second pass of ternarizing BF16 weights, fused with packing: each weight's code ({@code trit + 1}) comes
+ * straight from its raw bits, compared with the {@link AbsmeanKernels.Thresholds} of the tensor's scale, and goes
+ * into its packed byte at once; no trit array is written. The bytes equal {@code layout.pack(ternarize(w))} and
+ * the counts equal the reference's (the tests hold both to it).
+ *
+ * <p>For one vector of bf16 bits: {@code big = |bits| > one} is "the trit is nonzero", {@code sgn = (bits >> 15)
+ * | 1} is -1 or +1, so the trit is {@code sgn} where {@code big} and 0 elsewhere. A packed byte starts as
+ * {@code 0x55} (code 1, trit 0, in all four bit pairs) and gets {@code sgn << shift} added where {@code big}:
+ * 1 + 1 = 2 and 1 - 1 = 0 never carry out of their pair. Counts are kept per lane in short vectors (masked adds:
+ * nonzero trits, the sum of the trits, near-threshold weights) and folded into longs every
+ * {@value #COUNT_BLOCK_ELEMENTS} elements (HF: every {@value #HF_CHUNK_COLUMNS} columns of a packed row),
+ * long before a lane could overflow; -1s = (nonzero - sum) / 2.
+ *
+ * <p>TQ1_0 is not here: with five digits per byte its kernel keeps too many vectors and masks alive at once
+ * and the JIT spills them; BF16 goes to TQ1_0 through the fast quantize pass and {@link Tq1Layout}'s packer.
+ */
+final class FusedBf16 {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort FP16 = TqScales.FP16;
+
+    /** The machine's widest short vector: 32 lanes on AVX-512, 16 on AVX2. */
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    /** Bytes of one short vector after narrowing. */
+    private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
+    private static final int L = S.length();
+    /** Int vectors of the same size, for adding up short counters without wrapping. */
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
+
+    /** Elements between two foldings of the short counters (at most 16384 / 16 increments per lane). */
+    static final int COUNT_BLOCK_ELEMENTS = 1 << 14;
+    /** HF: columns per chunk of a packed row (at most 4 increments per lane per vector). */
+    static final int HF_CHUNK_COLUMNS = 1 << 12;
+
+    private FusedBf16() {
+    }
+
+    /** Thresholds as the kernels use them, and the counts of one call. */
+    private static final class Counts {
+        final short one;
+        final short lo1;
+        final short width1;
+        final short lo2;
+        final short width2;
+        final int nearLo1;
+        final int nearHi1;
+        final int nearLo2;
+        final int nearHi2;
+        long nonzero;
+        long sum;
+        long near;
+
+        Counts(AbsmeanKernels.Thresholds th) {
+            one = (short) th.one();
+            // lo <= m <= hi as one unsigned compare of m - lo with hi - lo; an empty range is [nan, nan]
+            // (Thresholds), which no finite magnitude reaches, so the width never wraps
+            lo1 = (short) th.nearLo1();
+            width1 = (short) (th.nearHi1() - th.nearLo1());
+            lo2 = (short) th.nearLo2();
+            width2 = (short) (th.nearHi2() - th.nearLo2());
+            nearLo1 = th.nearLo1();
+            nearHi1 = th.nearHi1();
+            nearLo2 = th.nearLo2();
+            nearHi2 = th.nearHi2();
+        }
+
+        /** The code of one weight (0, 1, 2), counted; for the few weights outside whole vectors. */
+        int code(short bits) {
+            int mag = bits & 0x7FFF;
+            if (mag >= nearLo1 && mag <= nearHi1 || mag >= nearLo2 && mag <= nearHi2) {
+                near++;
+            }
+            if (mag <= (one & 0xFFFF)) {
+                return 1;
+            }
+            nonzero++;
+            sum += bits < 0 ? -1 : 1;
+            return bits < 0 ? 0 : 2;
+        }
+
+        void fold(ShortVector cNonzero, ShortVector cSum, ShortVector cNear) {
+            nonzero += widenedSum(cNonzero);
+            sum += widenedSum(cSum);
+            near += widenedSum(cNear);
+        }
+
+        void addTo(long[] counts) {
+            long minus = (nonzero - sum) / 2;
+            counts[AbsmeanKernels.MINUS] += minus;
+            counts[AbsmeanKernels.PLUS] += nonzero - minus;
+            counts[AbsmeanKernels.NEAR_COUNT] += near;
+        }
+    }
+
+    // Each kernel and helper sees vectors of one species only: a method that receives two shapes gets a
+    // polluted type profile and the JIT stops compiling its vector operations to instructions (10x slower).
+
+    /** The sum of a vector's lanes, in int lanes (a short reduction would wrap at 32767). */
+    private static long widenedSum(ShortVector v) {
+        return ((IntVector) v.convertShape(VectorOperators.S2I, SI, 0)).reduceLanes(VectorOperators.ADD)
+                + ((IntVector) v.convertShape(VectorOperators.S2I, SI, 1)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * TQ2_0: {@code blocks} 256-element blocks, contiguous (rows of whole blocks, one after another) from
+     * element 0 of {@code src}, each to 66 bytes of {@code dst}: {@code qs[32h + m]} bits {@code 2l+1:2l} = code
+     * of element {@code 128h + 32l + m}, then {@code d}.
+     */
+    static void tq2(MemorySegment src, long blocks, AbsmeanKernels.Thresholds th, TqScales scales,
+            MemorySegment dst, long[] counts) {
+        Counts c = new Counts(th);
+        long perChunk = COUNT_BLOCK_ELEMENTS / TernaryTensor.TQ_BLOCK;
+        for (long b0 = 0; b0 < blocks; b0 += perChunk) {
+            tq2Chunk(src, b0, Math.min(blocks, b0 + perChunk), c, scales, dst);
+        }
+        c.addTo(counts);
+    }
+
+    // The loops over a tensor call one method per chunk, and the vectors live only inside it: a long loop
+    // compiled on-stack-replacement carries its vectors over from the interpreter as objects, which costs 5x.
+
+    private static void tq2Chunk(MemorySegment src, long b0, long b1, Counts c, TqScales scales, MemorySegment dst) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zeros = ShortVector.broadcast(S, (short) 0x55);
+        ShortVector cNonzero = ShortVector.zero(S);
+        ShortVector cSum = cNonzero;
+        ShortVector cNear = cNonzero;
+        for (long b = b0; b < b1; b++) {
+            long e = b * TernaryTensor.TQ_BLOCK;
+            long out = b * Tq2Layout.BLOCK_BYTES;
+            VectorMask<Short> any = S.maskAll(false);
+            for (int h = 0; h < 2; h++) {
+                for (int m = 0; m < 32; m += L) {
+                    ShortVector acc = zeros;
+                    for (int l = 0; l < 4; l++) {
+                        ShortVector bits = ShortVector.fromMemorySegment(S, src, (e + 128 * h + 32 * l + m) * 2, LE);
+                        ShortVector mag = bits.and((short) 0x7FFF);
+                        VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                        ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                        cNonzero = cNonzero.add(ones, big);
+                        cSum = cSum.add(sgn, big);
+                        cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                                .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                        any = any.or(big);
+                        acc = acc.add(sgn.lanewise(VectorOperators.LSHL, 2 * l), big);
+                    }
+                    acc.castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, out + 32 * h + m, LE);
+                }
+            }
+            dst.set(FP16, out + Tq2Layout.D_OFFSET, scales.d((int) b, any.anyTrue()));
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
+
+    /**
+     * I2_S: the {@code n} elements of {@code src} (a multiple of 128) as 128-element blocks of 32 bytes: byte
+     * {@code 32b + p} bits {@code 7-2g:6-2g} = code of element {@code 128b + 32g + p}. The tail is the caller's.
+     */
+    static void i2s(MemorySegment src, long n, AbsmeanKernels.Thresholds th, MemorySegment dst, long[] counts) {
+        Counts c = new Counts(th);
+        long blocks = n / I2sLayout.BLOCK;
+        long perChunk = COUNT_BLOCK_ELEMENTS / I2sLayout.BLOCK;
+        for (long b0 = 0; b0 < blocks; b0 += perChunk) {
+            i2sChunk(src, b0, Math.min(blocks, b0 + perChunk), c, dst);
+        }
+        c.addTo(counts);
+    }
+
+    private static void i2sChunk(MemorySegment src, long b0, long b1, Counts c, MemorySegment dst) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zeros = ShortVector.broadcast(S, (short) 0x55);
+        ShortVector cNonzero = ShortVector.zero(S);
+        ShortVector cSum = cNonzero;
+        ShortVector cNear = cNonzero;
+        for (long b = b0; b < b1; b++) {
+            long e = b * I2sLayout.BLOCK;
+            for (int p = 0; p < 32; p += L) {
+                ShortVector acc = zeros;
+                for (int g = 0; g < 4; g++) {
+                    ShortVector bits = ShortVector.fromMemorySegment(S, src, (e + 32 * g + p) * 2, LE);
+                    ShortVector mag = bits.and((short) 0x7FFF);
+                    VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                    ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                    cNonzero = cNonzero.add(ones, big);
+                    cSum = cSum.add(sgn, big);
+                    cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                            .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                    acc = acc.add(sgn.lanewise(VectorOperators.LSHL, 6 - 2 * g), big);
+                }
+                acc.castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, b * I2sLayout.BLOCK_BYTES + p, LE);
+            }
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
+
+    /**
+     * HF 2-bit: packed row {@code j}, column {@code col} bits {@code 2i+1:2i} = code of weight
+     * {@code [i*P + j, col]}, code 1 where that row does not exist ({@link Hf2BitLayout}).
+     */
+    static void hf(MemorySegment src, int rows, int cols, AbsmeanKernels.Thresholds th, MemorySegment dst,
+            long[] counts) {
+        Counts c = new Counts(th);
+        int p = (int) Hf2BitLayout.packedRows(rows);
+        int vectorCols = cols - cols % L;
+        long[] rowAt = new long[4];
+        for (int j = 0; j < p; j++) {
+            int present = 0;
+            for (int i = 0; i < 4 && i * p + j < rows; i++) {
+                rowAt[i] = (long) (i * p + j) * cols;
+                present++;
+            }
+            long out = (long) j * cols;
+            for (int col0 = 0; col0 < vectorCols; col0 += HF_CHUNK_COLUMNS) {
+                int col1 = Math.min(vectorCols, col0 + HF_CHUNK_COLUMNS);
+                switch (present) {
+                    case 4 -> hfChunk4(src, rowAt[0], rowAt[1], rowAt[2], rowAt[3], col0, col1, c, dst, out);
+                    default -> hfChunkShort(src, rowAt, present, col0, col1, c, dst, out);
+                }
+            }
+            for (int col = vectorCols; col < cols; col++) {
+                int v = 0x55;
+                for (int i = 0; i < present; i++) {
+                    v += (c.code(src.getAtIndex(U16, rowAt[i] + col)) - 1) << (2 * i);
+                }
+                dst.set(ValueLayout.JAVA_BYTE, out + col, (byte) v);
+            }
+        }
+        c.addTo(counts);
+    }
+
+    /** Columns {@code [col0, col1)} of a packed row whose four source rows all exist. */
+    private static void hfChunk4(MemorySegment src, long r0, long r1, long r2, long r3, int col0, int col1, Counts c,
+            MemorySegment dst, long out) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zeros = ShortVector.broadcast(S, (short) 0x55);
+        ShortVector cNonzero = ShortVector.zero(S);
+        ShortVector cSum = cNonzero;
+        ShortVector cNear = cNonzero;
+        for (int col = col0; col < col1; col += L) {
+            ShortVector acc = zeros;
+            for (int i = 0; i < 4; i++) {
+                long row = i == 0 ? r0 : i == 1 ? r1 : i == 2 ? r2 : r3;
+                ShortVector bits = ShortVector.fromMemorySegment(S, src, (row + col) * 2, LE);
+                ShortVector mag = bits.and((short) 0x7FFF);
+                VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                cNonzero = cNonzero.add(ones, big);
+                cSum = cSum.add(sgn, big);
+                cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                        .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                acc = acc.add(sgn.lanewise(VectorOperators.LSHL, 2 * i), big);
+            }
+            acc.castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, out + col, LE);
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
+
+    /** Columns {@code [col0, col1)} of one of the last packed rows, which have fewer than four source rows. */
+    private static void hfChunkShort(MemorySegment src, long[] rowAt, int present, int col0, int col1, Counts c,
+            MemorySegment dst, long out) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zeros = ShortVector.broadcast(S, (short) 0x55);
+        ShortVector cNonzero = ShortVector.zero(S);
+        ShortVector cSum = cNonzero;
+        ShortVector cNear = cNonzero;
+        for (int col = col0; col < col1; col += L) {
+            ShortVector acc = zeros;
+            for (int i = 0; i < present; i++) {
+                ShortVector bits = ShortVector.fromMemorySegment(S, src, (rowAt[i] + col) * 2, LE);
+                ShortVector mag = bits.and((short) 0x7FFF);
+                VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                cNonzero = cNonzero.add(ones, big);
+                cSum = cSum.add(sgn, big);
+                cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                        .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                acc = acc.add(sgn.lanewise(VectorOperators.LSHL, 2 * i), big);
+            }
+            acc.castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, out + col, LE);
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
+
+}
