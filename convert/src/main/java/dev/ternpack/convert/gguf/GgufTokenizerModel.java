@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 /** The vocabulary kinds ternpack writes, with their {@code tokenizer.ggml.model} names. */
 public enum GgufTokenizerModel {

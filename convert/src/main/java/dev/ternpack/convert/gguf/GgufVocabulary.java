@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 import dev.ternpack.formats.BadInputException;
 import dev.ternpack.formats.gguf.GgufValue;
@@ -56,9 +56,11 @@ import java.util.stream.Stream;
  * first produced by the merge of that rank, which orders the SPM merges exactly as the BPE ranks. Other tokens:
  * 0 for byte, unknown, control and user-defined tokens (as SentencePiece scores its special pieces), and
  * {@code -(1 + number of merges)} for the rest (single characters, which are never formed by a merge). The two
- * algorithms still differ where the SPM lookup can form a token from a pair the merge list does not contain, or
- * can reach a multi-character token that no merge produces; both are counted and reported as warnings (a
- * tokenizer.json converted from SentencePiece lists every such pair, so there are none).
+ * algorithms still differ where the SPM lookup can form a token from a pair the merge list does not contain, can
+ * reach a multi-character token that no merge produces, or meets a token made by several merges that are not
+ * ranked together; each is counted and reported as a warning. A tokenizer.json converted from SentencePiece
+ * (transformers' {@code SentencePieceExtractor}) lists every split of a token as a merge, together, so none
+ * applies; for such a file the scores reproduce the original SentencePiece order.
  *
  * <p><b>Pre-tokenizer.</b> llama.cpp's converter names the pre-tokenizer by hashing the token ids of a fixed
  * test string and looking the hash up in a table of known models; that needs the tokenizer to run and a table
@@ -281,6 +283,7 @@ public record GgufVocabulary(GgufTokenizerModel model, String pre, SequencedMap<
                 warnings.add("the normalizer " + describe(tokenizer.normalizer())
                         + " is not applied by llama.cpp's BPE tokenizer");
             }
+            checkTokenTexts(tokens);
             metadata.put(MODEL, GgufValue.string(GgufTokenizerModel.GPT2.ggufName()));
             metadata.put(PRE, GgufValue.string(pre));
             metadata.put(TOKENS, GgufValue.strings(tokens));
@@ -416,6 +419,8 @@ public record GgufVocabulary(GgufTokenizerModel model, String pre, SequencedMap<
                         + String.join(", ", unreachable) + "); llama.cpp's SPM tokenizer can still form them");
             }
             unlistedSplits(pairs);
+            interleavedRanks();
+            checkTokenTexts(tokens);
             metadata.put(MODEL, GgufValue.string(GgufTokenizerModel.LLAMA.ggufName()));
             metadata.put(PRE, GgufValue.string(PRE_DEFAULT));
             metadata.put(TOKENS, GgufValue.strings(tokens));
@@ -484,6 +489,68 @@ public record GgufVocabulary(GgufTokenizerModel model, String pre, SequencedMap<
             if (found > 0) {
                 warnings.add(found + " tokens can be formed by llama.cpp's SPM tokenizer from a pair that is not a"
                         + " merge (e.g. " + String.join(", ", examples) + "); its tokenization may differ there");
+            }
+        }
+
+        /**
+         * Warns about tokens made by several merges with a merge for another token ranked between them: the SPM
+         * lookup gives such a token one score, that of its first merge, so it may be formed earlier than the
+         * BPE would form it. (A tokenizer.json converted from SentencePiece lists a token's merges together.)
+         */
+        private void interleavedRanks() {
+            Map<String, int[]> ranks = new HashMap<>();
+            List<BpeMerge> merges = tokenizer.merges();
+            for (int rank = 0; rank < merges.size(); rank++) {
+                // {first rank, last rank, number of merges}
+                int[] r = ranks.computeIfAbsent(merges.get(rank).left() + merges.get(rank).right(),
+                        k -> new int[] {-1, -1, 0});
+                if (r[0] < 0) {
+                    r[0] = rank;
+                }
+                r[1] = rank;
+                r[2]++;
+            }
+            int found = 0;
+            List<String> examples = new ArrayList<>();
+            for (int rank = 0; rank < merges.size(); rank++) {
+                String token = merges.get(rank).left() + merges.get(rank).right();
+                int[] r = ranks.get(token);
+                if (r[0] == rank && r[1] - r[0] + 1 > r[2]) {
+                    found++;
+                    if (examples.size() < SHOWN_EXAMPLES) {
+                        examples.add(quote(token) + " (ranks " + r[0] + " to " + r[1] + ")");
+                    }
+                }
+            }
+            if (found > 0) {
+                warnings.add(found + " tokens are made by several merges with other merges ranked between them (e.g. "
+                        + String.join(", ", examples) + "); llama.cpp's SPM tokenizer gives each the score of its"
+                        + " first merge, so its tokenization may differ there");
+            }
+        }
+
+        /**
+         * llama.cpp looks tokens up by text and aborts while loading a vocabulary in which two ids have the same
+         * text ({@code id_to_token.size() == token_to_id.size()} in llama-vocab.cpp); it renames an empty token
+         * {@code [EMPTY_<id>]}.
+         */
+        private void checkTokenTexts(List<String> tokens) {
+            Map<String, Integer> firstId = new HashMap<>(tokens.size() * 2);
+            int empty = 0;
+            for (int id = 0; id < tokens.size(); id++) {
+                String text = tokens.get(id);
+                if (text.isEmpty()) {
+                    empty++;
+                    continue;
+                }
+                Integer other = firstId.putIfAbsent(text, id);
+                if (other != null) {
+                    throw refuse("ids " + other + " and " + id + " would both be written as the token " + quote(text)
+                            + "; llama.cpp cannot load a vocabulary with two equal tokens");
+                }
+            }
+            if (empty > 0) {
+                warnings.add(empty + " tokens are empty strings; llama.cpp loads each as [EMPTY_<id>]");
             }
         }
 

@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

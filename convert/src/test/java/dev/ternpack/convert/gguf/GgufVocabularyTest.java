@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -407,6 +407,39 @@ class GgufVocabularyTest {
         // "▁cat" (rank 5) can now also be formed as "▁" + "cat"; "on▁" as "o" + "n▁". Listed in rank order.
         assertEquals("2 tokens can be formed by llama.cpp's SPM tokenizer from a pair that is not a merge (e.g. '\u2581'"
                 + " + 'cat', 'o' + 'n\u2581'); its tokenization may differ there", v.warnings().get(1));
+    }
+
+    @Test
+    void aTokenMadeByMergesRankedApartIsWarnedAbout() throws IOException {
+        JsonObject o = SpmTokenizerFixture.legacy();
+        JsonObject vocab = o.getAsJsonObject("model").getAsJsonObject("vocab");
+        JsonArray merges = o.getAsJsonObject("model").getAsJsonArray("merges");
+        vocab.addProperty("\u2581ca", SpmTokenizerFixture.SIZE);
+        merges.add("\u2581c a"); // rank 15
+        merges.add("\u2581ca t"); // rank 16: "▁cat" again, first made by "▁c at" at rank 5
+        Path file = SpmTokenizerFixture.write(o, dir.resolve("tokenizer.json"));
+        GgufVocabulary v = GgufVocabulary.build(TokenizerJson.read(file), null, null);
+        assertEquals(List.of("1 tokens are made by several merges with other merges ranked between them (e.g."
+                + " '\u2581cat' (ranks 5 to 16)); llama.cpp's SPM tokenizer gives each the score of its first merge, so"
+                + " its tokenization may differ there"), v.warnings());
+        float[] scores = (float[]) v.metadata().get(GgufVocabulary.SCORES).value();
+        assertEquals(-6f, scores[SpmTokenizerFixture.FIRST_MERGED + 5], "score of '\u2581cat': -(1 + first rank)");
+    }
+
+    @Test
+    void refusesTwoIdsWithTheSameTokenTextAndWarnsAboutEmptyTokens() throws IOException {
+        // A non-special added token "H" at id 1000 repeats the byte token "H" of id 72.
+        TokenizerJson duplicate = edited(o -> o.getAsJsonArray("added_tokens").add(
+                JsonParser.parseString("{\"id\": 1000, \"content\": \"H\", \"special\": false}")));
+        var e = assertThrows(BadInputException.class, () -> GgufVocabulary.build(duplicate, null, null));
+        assertEquals(duplicate.file(), e.file());
+        assertEquals("ids 72 and 1000 would both be written as the token 'H'; llama.cpp cannot load a vocabulary with"
+                + " two equal tokens", e.problem());
+
+        TokenizerJson empty = edited(o -> o.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("", 1000));
+        GgufVocabulary v = GgufVocabulary.build(empty, null, null);
+        assertEquals("", v.tokens().get(1000));
+        assertEquals(List.of("1 tokens are empty strings; llama.cpp loads each as [EMPTY_<id>]"), v.warnings());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 /**
  * The token types of {@code tokenizer.ggml.token_type} (llama.cpp's {@code llama_token_type}, gguf-py's

@@ -1,4 +1,4 @@
-package dev.ternpack.convert.vocab;
+package dev.ternpack.convert.gguf;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
