@@ -18,7 +18,10 @@ import java.util.Objects;
  * what the family's configuration class does (see {@link ModelFamily}); {@link #defaulted()} names each field
  * that was filled that way, so a report can say so:
  * <ul>
- *   <li>{@code num_key_value_heads}: {@code num_attention_heads}; {@code head_dim}: hidden / heads;</li>
+ *   <li>{@code num_key_value_heads}: {@code num_attention_heads}, as LlamaConfig and 1bitLLM's BitnetConfig do.
+ *       transformers' BitNetConfig instead defaults to 5 (2B-4T's value), which fits no other shape; config.json
+ *       files saved by transformers always carry the field, and the k/v projection shapes settle it;</li>
+ *   <li>{@code head_dim}: hidden / heads;</li>
  *   <li>{@code rope_theta}: top-level, else {@code rope_parameters.rope_theta} (transformers 5 moved it
  *       there), else the family default (500000 for transformers BitNet, 10000 for 1bitLLM and LLaMA);</li>
  *   <li>{@code tie_word_embeddings}: false for every family (each configuration class passes false, overriding
@@ -264,7 +267,9 @@ public record ModelConfig(Path file, ModelFamily family, List<String> architectu
 
     private static ModelFamily family(JsonFile json, List<String> architectures, String modelType,
             boolean hasBitWidths, QuantizationConfig quantization) {
-        boolean bitnetArchitecture = architectures.stream().anyMatch(a -> a.equalsIgnoreCase("BitNetForCausalLM"));
+        // transformers' spelling and 1bitLLM's (which llama.cpp registers); no other casing exists upstream.
+        boolean bitnetArchitecture = architectures.stream()
+                .anyMatch(a -> a.equals("BitNetForCausalLM") || a.equals("BitnetForCausalLM"));
         boolean llamaArchitecture = architectures.contains("LlamaForCausalLM");
         String shown = "architectures " + architectures + ", model_type "
                 + (modelType == null ? "absent" : JsonFile.quote(modelType));

@@ -155,6 +155,10 @@ class ModelConfigTest {
         ModelConfig b = ModelConfig.read(edited(ONEBITLLM_LARGE,
                 o -> o.add("architectures", JsonParser.parseString("[\"BitNetForCausalLM\"]"))));
         assertEquals(ModelFamily.ONEBITLLM_BITNET, b.family());
+        // Only those two spellings exist upstream.
+        assertRefused(edited(BITNET_2B4T,
+                o -> o.add("architectures", JsonParser.parseString("[\"BITNETForCausalLM\"]"))),
+                "model_type \"bitnet\" needs architectures [\"BitNetForCausalLM\"]");
     }
 
     @Test
