@@ -140,6 +140,60 @@ class GgufVocabularyTest {
     }
 
     @Test
+    void pairMergesAreWrittenAsGgufStringsUnlessASpaceMakesThemAmbiguous() throws IOException {
+        JsonArray stringForm = fixtureJson().getAsJsonObject("model").getAsJsonArray("merges");
+        TokenizerJson pairs = edited(o -> {
+            JsonArray pairForm = new JsonArray();
+            for (var m : stringForm) {
+                String[] parts = m.getAsString().split(" ");
+                JsonArray pair = new JsonArray();
+                pair.add(parts[0]);
+                pair.add(parts[1]);
+                pairForm.add(pair);
+            }
+            o.getAsJsonObject("model").add("merges", pairForm);
+        });
+        List<String> written = GgufVocabulary.build(pairs, null, null).metadata().get(GgufVocabulary.MERGES)
+                .asStrings();
+        assertEquals(742, written.size());
+        for (int i = 0; i < stringForm.size(); i++) {
+            assertEquals(stringForm.get(i).getAsString(), written.get(i), "merge rank " + i);
+        }
+
+        // llama.cpp splits a GGUF merge at the first space after its first character: a space in the right part
+        // survives that, a space inside the left part does not.
+        Consumer<JsonObject> spacedTokens = o -> {
+            JsonObject vocab = o.getAsJsonObject("model").getAsJsonObject("vocab");
+            vocab.addProperty("q r", 1000);
+            vocab.addProperty("q rs", 1001);
+            vocab.addProperty("sq r", 1002);
+        };
+        TokenizerJson rightSpace = edited(spacedTokens.andThen(o -> o.getAsJsonObject("model").getAsJsonArray("merges")
+                .add(JsonParser.parseString("[\"s\", \"q r\"]"))));
+        assertEquals("s q r", GgufVocabulary.build(rightSpace, null, null).metadata().get(GgufVocabulary.MERGES)
+                .asStrings().getLast());
+        TokenizerJson leftSpace = edited(spacedTokens.andThen(o -> o.getAsJsonObject("model").getAsJsonArray("merges")
+                .add(JsonParser.parseString("[\"q r\", \"s\"]"))));
+        var e = assertThrows(BadInputException.class, () -> GgufVocabulary.build(leftSpace, null, null));
+        assertEquals("model.merges[742] ('q r' + 's') cannot be written as GGUF's \"a b\": llama.cpp would split it"
+                + " at another space", e.problem());
+    }
+
+    @Test
+    void unknownAndPaddingIdsAreWrittenWhenTheTokenizerHasThem() throws IOException {
+        TokenizerJson t = edited(o -> o.getAsJsonObject("model").addProperty("unk_token", "!"));
+        JsonObject config = JsonParser.parseString(Files.readString(model("config.json"))).getAsJsonObject();
+        config.addProperty("pad_token_id", 999);
+        ModelConfig padded = ModelConfig.read(Files.writeString(dir.resolve("config.json"), config.toString()));
+        GgufVocabulary v = GgufVocabulary.build(t, TokenizerConfig.read(model("tokenizer_config.json")), padded);
+        assertEquals(GgufValue.u32('!'), v.metadata().get(GgufVocabulary.UNK_ID), "'!' is byte token 33");
+        assertEquals(GgufValue.u32(999), v.metadata().get(GgufVocabulary.PAD_ID));
+        assertEquals(List.of(GgufVocabulary.MODEL, GgufVocabulary.PRE, GgufVocabulary.TOKENS, GgufVocabulary.TOKEN_TYPE,
+                GgufVocabulary.MERGES, GgufVocabulary.BOS_ID, GgufVocabulary.EOS_ID, GgufVocabulary.UNK_ID,
+                GgufVocabulary.PAD_ID, GgufVocabulary.ADD_BOS, GgufVocabulary.ADD_EOS), List.copyOf(v.metadata().keySet()));
+    }
+
+    @Test
     void refusesAConfigVocabSmallerThanTheTokenizer() throws IOException {
         JsonObject config = JsonParser.parseString(Files.readString(model("config.json"))).getAsJsonObject();
         config.addProperty("vocab_size", 999);
