@@ -8,6 +8,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // DJL's tokenizer must never try the network, and its SLF4J binding warnings are noise for users.
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.exit(Ternpack.commandLine().execute(args));
     }
 }

@@ -1,5 +1,6 @@
 package dev.ternpack.cli;
 
+import picocli.AutoComplete.GenerateCompletion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Ternarize, pack and verify BitNet b1.58 models.",
-        subcommands = {})
+        subcommands = {GenerateCompletion.class})
 public final class Ternpack implements Runnable {
 
     @CommandLine.Spec
