@@ -93,8 +93,9 @@ public final class InspectCommand implements Callable<Integer> {
         JsonObject report = Files.isDirectory(path) || !isGguf(path) ? safetensorsReport() : ggufReport();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create()
-                    .toJson(report));
+            // NaN and infinities (legal GGUF float values) are written as Python's json module writes them.
+            out.println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls()
+                    .serializeSpecialFloatingPointValues().create().toJson(report));
         } else {
             printText(out, report);
         }

@@ -7,6 +7,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ternpack.formats.gguf.GgufValue;
+import dev.ternpack.formats.gguf.GgufWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -215,6 +218,31 @@ class InspectCommandTest {
         CliRun quiet = CliRun.run("inspect", CliRun.testdata("golden/gguf-py-small.gguf").toString(), "-q");
         assertEquals(1, quiet.out().lines().count(), quiet.toString());
         assertTrue(quiet.out().contains("GGUF v3, 34 metadata keys, 7 tensors"), quiet.toString());
+    }
+
+    @Test
+    void nonFiniteFloatsAndEmptyArraysAreShown(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("odd.gguf");
+        try (GgufWriter w = GgufWriter.create(file)) {
+            w.put("general.architecture", GgufValue.string("llama"));
+            w.put("test.nan", GgufValue.f32(Float.NaN));
+            w.put("test.neg_inf", GgufValue.f64(Double.NEGATIVE_INFINITY));
+            w.put("test.floats", GgufValue.f32s(new float[] {Float.POSITIVE_INFINITY, 1.5f}));
+            w.put("test.empty", GgufValue.strings(List.of()));
+            w.commit();
+        }
+        CliRun text = CliRun.run("inspect", file.toString());
+        assertEquals(ExitCodes.OK, text.exitCode(), text.toString());
+        assertTrue(text.out().matches("(?s).*\\n  test\\.nan +FLOAT32 +NaN\\n.*"), text.out());
+        assertTrue(text.out().matches("(?s).*\\n  test\\.neg_inf +FLOAT64 +-Infinity\\n.*"), text.out());
+        assertTrue(text.out().matches("(?s).*\\n  test\\.floats +ARRAY\\[FLOAT32\\] +\\[2\\] Infinity, 1\\.5\\n.*"),
+                text.out());
+        assertTrue(text.out().matches("(?s).*\\n  test\\.empty +ARRAY\\[STRING\\] +\\[0\\]\\n.*"), text.out());
+        CliRun json = CliRun.run("inspect", file.toString(), "--json");
+        assertEquals(ExitCodes.OK, json.exitCode(), json.toString());
+        assertTrue(json.out().contains("\"value\": NaN"), json.out());
+        assertEquals(0, JsonParser.parseString(json.out()).getAsJsonObject().getAsJsonObject("total")
+                .get("tensors").getAsInt());
     }
 
     @Test
