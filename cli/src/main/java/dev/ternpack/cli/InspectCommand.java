@@ -45,20 +45,23 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Show the architecture, hyper-parameters and every tensor (name, type, shape, bytes) of a model,",
-            "with totals by type. PATH is a checkpoint directory (config.json and one or several",
-            "safetensors files with model.safetensors.index.json), a .safetensors file, a",
-            "model.safetensors.index.json or a .gguf file. For GGUF the metadata keys are listed with their",
-            "values (arrays as type, length and first items); for safetensors the __metadata__ map."},
+            "Show the architecture, hyper-parameters and every tensor (name, type, shape, bytes) of a model, with"
+                    + " totals by type.",
+            "",
+            "PATH is a checkpoint directory (config.json and one or several safetensors files with"
+                    + " model.safetensors.index.json), a .safetensors file, a model.safetensors.index.json or a .gguf"
+                    + " file. For GGUF the metadata keys are listed with their values (arrays as type, length and"
+                    + " first items); for safetensors the __metadata__ map. With -q only the summary line is printed.",
+            ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack inspect testdata/models/tiny-bitnet-silu      checkpoint directory (sharded)",
-            "  ternpack inspect model.safetensors                     one safetensors file",
-            "  ternpack inspect model-tq2_0.gguf                      GGUF: metadata and tensors",
+            "  ternpack inspect testdata/models/tiny-bitnet-silu   (directory, sharded)",
+            "  ternpack inspect model.safetensors",
+            "  ternpack inspect model-tq2_0.gguf",
             "  ternpack inspect model-tq2_0.gguf --json | jq '.tensors[0]'",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is wrong),",
-            "1 internal error."})
+            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
+            "wrong), 1 internal error."})
 public final class InspectCommand implements Callable<Integer> {
     /** Array elements shown before an array is cut short. */
     static final int ARRAY_PREVIEW = 8;
