@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Ternarize, pack and verify BitNet b1.58 models.",
-        subcommands = {GenerateCompletion.class})
+        subcommands = {InspectCommand.class, GenerateCompletion.class})
 public final class Ternpack implements Runnable {
 
     @CommandLine.Spec

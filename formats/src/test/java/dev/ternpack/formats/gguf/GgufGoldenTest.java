@@ -142,4 +142,14 @@ class GgufGoldenTest {
             assertEquals(List.of(q, norm), gguf.tensors());
         }
     }
+
+    /**
+     * testdata/golden/formats-md-2.4.gguf was written by gguf-py's GGUFWriter (tools/make_gguf_py_files.py), as
+     * FORMATS.md says the example was built; it must be these hand-written bytes, so both readings of §2.4 agree.
+     */
+    @Test
+    void ggufPyWroteTheSameBytes() throws IOException {
+        Path golden = Path.of(System.getProperty("ternpack.root"), "testdata", "golden", "formats-md-2.4.gguf");
+        assertBytes(expectedFile(), Files.readAllBytes(golden), "formats-md-2.4.gguf");
+    }
 }
