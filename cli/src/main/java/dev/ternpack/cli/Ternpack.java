@@ -1,6 +1,5 @@
 package dev.ternpack.cli;
 
-import picocli.AutoComplete.GenerateCompletion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Ternarize, pack and verify BitNet b1.58 models.",
-        subcommands = {InspectCommand.class, GenerateCompletion.class})
+        subcommands = {InspectCommand.class, CompletionCommand.class})
 public final class Ternpack implements Runnable {
 
     @CommandLine.Spec
