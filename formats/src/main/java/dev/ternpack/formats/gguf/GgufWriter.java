@@ -1,5 +1,6 @@
 package dev.ternpack.formats.gguf;
 
+import dev.ternpack.formats.OutputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -8,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,6 +90,7 @@ public final class GgufWriter implements AutoCloseable {
                 }
             }
         }
+        OutputFiles.register(temp);
         return new GgufWriter(absolute, temp, channel);
     }
 
@@ -239,6 +240,14 @@ public final class GgufWriter implements AutoCloseable {
      * the target (replacing it) atomically. Refused while a tensor's data is unwritten.
      */
     public void commit() throws IOException {
+        commit(true);
+    }
+
+    /**
+     * Like {@link #commit()}; with {@code replaceExisting} false it fails with
+     * {@link java.nio.file.FileAlreadyExistsException} if the target exists by then (a concurrent run won).
+     */
+    public void commit(boolean replaceExisting) throws IOException {
         if (state != State.METADATA && state != State.TENSOR_INFOS && state != State.DATA) {
             throw refused("commit", null);
         }
@@ -254,7 +263,7 @@ public final class GgufWriter implements AutoCloseable {
         try {
             channel.force(true);
             channel.close();
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            OutputFiles.publish(temp, target, replaceExisting);
         } catch (IOException | RuntimeException e) {
             state = State.FAILED;
             throw e;
@@ -274,6 +283,7 @@ public final class GgufWriter implements AutoCloseable {
         try {
             channel.close();
             Files.deleteIfExists(temp);
+            OutputFiles.unregister(temp);
         } catch (IOException e) {
             throw new UncheckedIOException("could not delete the unfinished " + temp, e);
         }

@@ -1,5 +1,6 @@
 package dev.ternpack.formats.safetensors;
 
+import dev.ternpack.formats.OutputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -8,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
@@ -84,6 +84,7 @@ public final class SafetensorsWriter implements AutoCloseable {
                 }
             }
         }
+        OutputFiles.register(temp);
         SafetensorsWriter writer = new SafetensorsWriter(absolute, temp, channel, frozen);
         try {
             writer.writeFully(MemorySegment.ofArray(header));
@@ -134,6 +135,14 @@ public final class SafetensorsWriter implements AutoCloseable {
      * while a tensor of the plan is unwritten.
      */
     public void commit() throws IOException {
+        commit(true);
+    }
+
+    /**
+     * Like {@link #commit()}; with {@code replaceExisting} false it fails with
+     * {@link java.nio.file.FileAlreadyExistsException} if the target exists by then (a concurrent run won).
+     */
+    public void commit(boolean replaceExisting) throws IOException {
         requireState(State.READY, "commit");
         if (next < plan.size()) {
             throw new IllegalStateException("cannot commit: " + (plan.size() - next)
@@ -142,7 +151,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         try {
             channel.force(true);
             channel.close();
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            OutputFiles.publish(temp, target, replaceExisting);
         } catch (IOException | RuntimeException e) {
             state = State.FAILED;
             throw e;
@@ -162,6 +171,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         try {
             channel.close();
             Files.deleteIfExists(temp);
+            OutputFiles.unregister(temp);
         } catch (IOException e) {
             throw new UncheckedIOException("could not delete the unfinished " + temp, e);
         }
