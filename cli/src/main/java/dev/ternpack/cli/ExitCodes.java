@@ -4,6 +4,7 @@ import dev.ternpack.formats.BadInputException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
@@ -48,7 +49,7 @@ public final class ExitCodes {
     static int exitCodeOf(Throwable ex) {
         Throwable t = unwrap(ex);
         if (t instanceof BadInputException || t instanceof NoSuchFileException
-                || t instanceof AccessDeniedException) {
+                || t instanceof AccessDeniedException || t instanceof FileAlreadyExistsException) {
             return BAD_INPUT;
         }
         if (t instanceof InterruptedException) {
@@ -63,6 +64,8 @@ public final class ExitCodes {
             case BadInputException b -> b.getMessage();
             case NoSuchFileException n -> n.getFile() + ": no such file";
             case AccessDeniedException a -> a.getFile() + ": permission denied";
+            case FileAlreadyExistsException f -> f.getFile() + ": already exists (another run wrote it first,"
+                    + " or pass --force to replace it)";
             default -> t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         };
     }
