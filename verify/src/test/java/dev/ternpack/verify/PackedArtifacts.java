@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Builds packed models from a latent fixture for tests, with pack's layouts and formats' writers only (never
@@ -117,22 +118,35 @@ public final class PackedArtifacts {
 
     /** Writes {@code out} (a .gguf file) from the latent checkpoint {@code latentDir}. */
     public static Path gguf(Path latentDir, Path out, GgufKind kind, Corruption corruption) {
+        return gguf(latentDir, out, kind, corruption, Map.of(), Set.of());
+    }
+
+    /**
+     * Like {@link #gguf(Path, Path, GgufKind, Corruption)}; {@code metadata} replaces the value of a key the
+     * writer would put (an empty optional leaves the key out), and the tensors named in {@code omit} are left out.
+     */
+    public static Path gguf(Path latentDir, Path out, GgufKind kind, Corruption corruption,
+            Map<String, Optional<GgufValue>> metadata, Set<String> omit) {
         ModelConfig cfg = ModelConfig.read(latentDir.resolve("config.json"));
         String arch = kind == GgufKind.I2_S ? "bitnet-b1.58" : "bitnet";
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(latentDir); Arena arena = Arena.ofConfined();
-                GgufWriter w = GgufWriter.create(out)) {
-            w.put("general.architecture", GgufValue.string(arch));
-            w.put(arch + ".context_length", GgufValue.u32(cfg.maxPositionEmbeddings()));
-            w.put(arch + ".embedding_length", GgufValue.u32(cfg.hiddenSize()));
-            w.put(arch + ".block_count", GgufValue.u32(cfg.numHiddenLayers()));
-            w.put(arch + ".feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
-            w.put(arch + ".attention.head_count", GgufValue.u32(cfg.numAttentionHeads()));
-            w.put(arch + ".attention.head_count_kv", GgufValue.u32(cfg.numKeyValueHeads()));
-            w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32((float) cfg.rmsNormEps()));
-            w.put(arch + ".rope.freq_base", GgufValue.f32((float) cfg.ropeTheta()));
-            w.put(arch + ".vocab_size", GgufValue.u32(cfg.vocabSize()));
+                GgufWriter gw = GgufWriter.create(out)) {
+            java.util.function.BiConsumer<String, GgufValue> w = (k, v) -> {
+                Optional<GgufValue> o = metadata.getOrDefault(k, Optional.of(v));
+                o.ifPresent(x -> gw.put(k, x));
+            };
+            w.accept("general.architecture", GgufValue.string(arch));
+            w.accept(arch + ".context_length", GgufValue.u32(cfg.maxPositionEmbeddings()));
+            w.accept(arch + ".embedding_length", GgufValue.u32(cfg.hiddenSize()));
+            w.accept(arch + ".block_count", GgufValue.u32(cfg.numHiddenLayers()));
+            w.accept(arch + ".feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
+            w.accept(arch + ".attention.head_count", GgufValue.u32(cfg.numAttentionHeads()));
+            w.accept(arch + ".attention.head_count_kv", GgufValue.u32(cfg.numKeyValueHeads()));
+            w.accept(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32((float) cfg.rmsNormEps()));
+            w.accept(arch + ".rope.freq_base", GgufValue.f32((float) cfg.ropeTheta()));
+            w.accept(arch + ".vocab_size", GgufValue.u32(cfg.vocabSize()));
             // bitnet defaults to SiLU and bitnet-b1.58 to ReLU²; the key says which the model needs.
-            w.put(arch + ".hidden_activation", GgufValue.string(cfg.hiddenAct().configName()));
+            w.accept(arch + ".hidden_activation", GgufValue.string(cfg.hiddenAct().configName()));
             Map<String, MemorySegment> data = new LinkedHashMap<>();
             Map<String, long[]> shapes = new LinkedHashMap<>();
             Map<String, GgmlType> types = new LinkedHashMap<>();
@@ -179,13 +193,14 @@ public final class PackedArtifacts {
             if (!cfg.tieWordEmbeddings()) {
                 addF32(src, "lm_head.weight", "output.weight", arena, data, shapes, types);
             }
+            data.keySet().removeAll(omit);
             for (String n : data.keySet()) {
-                w.addTensor(n, types.get(n), shapes.get(n));
+                gw.addTensor(n, types.get(n), shapes.get(n));
             }
             for (Map.Entry<String, MemorySegment> e : data.entrySet()) {
-                w.writeTensorData(e.getKey(), e.getValue());
+                gw.writeTensorData(e.getKey(), e.getValue());
             }
-            w.commit();
+            gw.commit();
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
