@@ -121,7 +121,8 @@ public final class VerifyCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--json", paramLabel = "FILE", arity = "0..1", fallbackValue = "-",
-            description = "Write the JSON report to FILE, or to stdout (instead of the text) when FILE is omitted.")
+            description = "Write the JSON report to FILE, or to stdout (instead of the text) when FILE is omitted"
+                    + " (write --json=FILE before MODEL).")
     String json;
 
     @Option(names = "--junit", paramLabel = "FILE", description = "Write a JUnit XML report (one test per check).")
@@ -171,7 +172,10 @@ public final class VerifyCommand implements Callable<Integer> {
         Terminal term = new Terminal(spec.commandLine().getErr(), common.quiet);
         VerificationReport report;
         try (Terminal.Progress progress = term.progress("verify", 1, "windows")) {
-            report = Verifier.run(options, progress);
+            report = Verifier.run(options, (done, total, what) -> {
+                progress.extra(what);
+                progress.progress(done, total, what);
+            });
         }
         boolean jsonToStdout = "-".equals(json);
         if (json != null && !jsonToStdout) {

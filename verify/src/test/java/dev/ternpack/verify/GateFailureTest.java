@@ -90,6 +90,14 @@ class GateFailureTest {
     }
 
     @Test
+    void unquantizedProjectionsAreDenseAndFail() {
+        Path m = PackedArtifacts.gguf(LATENT, tmp.resolve("m.gguf"), GgufKind.F32_LATENT, Corruption.NONE);
+        VerificationReport r = verifier.verify(m, reference, ProgressListener.NONE);
+        assertFailsNaming(r, PackedArtifacts.ggufName(0, 0));
+        assertTrue(r.verdict().contains("stored as f32 (dense, not ternary) instead of ternary values"), r.verdict());
+    }
+
+    @Test
     void aLatentModelTrainedInFullPrecisionIsNotTernaryRobust() {
         Path control = Fixtures.model("tiny-fp-control-f16");
         try (Verifier v = new Verifier(PackedParityTest.options(control).withMaxTokens(4 * 128));

@@ -50,7 +50,9 @@ public final class PackedArtifacts {
     public enum GgufKind {
         TQ2_FOLD(GgmlType.TQ2_0, Tq2Layout.FOLD), TQ2_TENSOR(GgmlType.TQ2_0, Tq2Layout.TENSOR_SCALE),
         TQ1_FOLD(GgmlType.TQ1_0, Tq1Layout.FOLD), TQ1_TENSOR(GgmlType.TQ1_0, Tq1Layout.TENSOR_SCALE),
-        I2_S(GgmlType.I2_S, I2sLayout.INSTANCE), F32_TERNARY(GgmlType.F32, null);
+        I2_S(GgmlType.I2_S, I2sLayout.INSTANCE), F32_TERNARY(GgmlType.F32, null),
+        /** The latent weights themselves, not ternarized (a file that was never quantized). */
+        F32_LATENT(GgmlType.F32, null);
 
         final GgmlType type;
         final TernaryLayout layout;
@@ -169,7 +171,7 @@ public final class PackedArtifacts {
                     MemorySegment seg;
                     Optional<Float> scale = Optional.empty();
                     if (kind.layout == null) {
-                        float[] v = tt.dequantize();
+                        float[] v = kind == GgufKind.F32_LATENT ? FloatDecoding.decodeAll(t) : tt.dequantize();
                         seg = arena.allocate(4L * v.length);
                         MemorySegment.copy(v, 0, seg, F32, 0, v.length);
                     } else {
