@@ -77,6 +77,15 @@ class VerifierInputTest {
     }
 
     @Test
+    void tokenizerFallsBackToTheReferenceDirectory() throws IOException {
+        Path g = PackedArtifacts.gguf(RELU2, tmp.resolve("m.gguf"), GgufKind.TQ2_FOLD, Corruption.NONE);
+        Path t = Files.writeString(tmp.resolve("t.txt"), Files.readString(Fixtures.EVAL_TEXT));
+        try (Verifier v = new Verifier(VerifyOptions.of(g, RELU2, t, null).withMaxTokens(128))) {
+            assertArrayEquals(Fixtures.evalTokens(), v.tokens());
+        }
+    }
+
+    @Test
     void referenceMustBeLatent() {
         Path g = PackedArtifacts.gguf(RELU2, tmp.resolve("m.gguf"), GgufKind.TQ2_FOLD, Corruption.NONE);
         try (Verifier v = new Verifier(VerifyOptions.of(null, g, null, Fixtures.EVAL_TOKENS).withMaxTokens(128))) {
