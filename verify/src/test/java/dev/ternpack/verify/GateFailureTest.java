@@ -90,6 +90,15 @@ class GateFailureTest {
     }
 
     @Test
+    void oneDifferentBlockScaleInATq2FileIsNamed() {
+        Path m = PackedArtifacts.gguf(LATENT, tmp.resolve("m.gguf"), GgufKind.TQ2_FOLD,
+                new Corruption(Damage.ONE_BLOCK_SCALE, 2, 2));
+        VerificationReport r = verifier.verify(m, reference, ProgressListener.NONE);
+        assertFailsNaming(r, PackedArtifacts.ggufName(2, 2));
+        assertTrue(r.verdict().contains("relative error 1.00"), r.verdict());
+    }
+
+    @Test
     void unquantizedProjectionsAreDenseAndFail() {
         Path m = PackedArtifacts.gguf(LATENT, tmp.resolve("m.gguf"), GgufKind.F32_LATENT, Corruption.NONE);
         VerificationReport r = verifier.verify(m, reference, ProgressListener.NONE);

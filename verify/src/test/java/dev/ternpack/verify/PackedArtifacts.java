@@ -64,7 +64,11 @@ public final class PackedArtifacts {
     }
 
     /** What to damage in one projection ({@code layer}, HF projection index 0..6). */
-    public enum Damage { NONE, REVERSE_BYTES, INVERT_SCALE, SWAP_ROWS }
+    public enum Damage {
+        NONE, REVERSE_BYTES, INVERT_SCALE, SWAP_ROWS,
+        /** Per-block fp16 scales (TQ fold only): every block fp16(gamma), the first block of row 1 doubled. */
+        ONE_BLOCK_SCALE
+    }
 
     public record Corruption(Damage damage, int layer, int projection) {
         public static final Corruption NONE = new Corruption(Damage.NONE, -1, -1);
@@ -102,6 +106,13 @@ public final class PackedArtifacts {
                     trits[col] = trits[tt.cols() + col];
                     trits[tt.cols() + col] = a;
                 }
+            }
+            case ONE_BLOCK_SCALE -> {
+                short[] d = new short[trits.length / TernaryTensor.TQ_BLOCK];
+                java.util.Arrays.fill(d, Float.floatToFloat16(gamma));
+                d[tt.cols() / TernaryTensor.TQ_BLOCK] = Float.floatToFloat16(2 * gamma);
+                return new TernaryTensor(tt.name(), tt.file(), tt.rows(), tt.cols(), trits,
+                        new dev.ternpack.pack.TritScale.PerBlock(d));
             }
             default -> {
             }
