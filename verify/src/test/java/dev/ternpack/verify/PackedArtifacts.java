@@ -241,6 +241,12 @@ public final class PackedArtifacts {
      * quantization_config, tokenizer.json, model.safetensors); weight_scale is written as F32 so it is exact.
      */
     public static Path hf2bit(Path latentDir, Path outDir, LinearClass linearClass, Corruption corruption) {
+        return hf2bit(latentDir, outDir, linearClass, corruption, DType.F32);
+    }
+
+    /** Like {@link #hf2bit(Path, Path, LinearClass, Corruption)} with weight_scale stored in {@code scaleDtype}. */
+    public static Path hf2bit(Path latentDir, Path outDir, LinearClass linearClass, Corruption corruption,
+            DType scaleDtype) {
         try {
             Files.createDirectories(outDir);
             JsonObject cfg = Fixtures.json(latentDir.resolve("config.json"));
@@ -274,14 +280,13 @@ public final class PackedArtifacts {
                     }
                     TernaryTensor tt = ternarize(t, corruption, l, p);
                     MemorySegment seg = arena.allocate(layout.packedSize(tt.rows(), tt.cols()));
-                    float ws = layout.pack(tt, seg).orElseThrow();
+                    layout.pack(tt, seg).orElseThrow();
                     damageBytes(seg, corruption, l, p);
                     plan.add(new PlannedTensor(n, DType.U8, new long[] {Hf2BitLayout.packedRows(tt.rows()), tt.cols()}));
                     data.put(n, seg);
                     String sn = n.replace(".weight", ".weight_scale");
-                    MemorySegment s = arena.allocate(4);
-                    s.set(F32, 0, ws);
-                    plan.add(new PlannedTensor(sn, DType.F32, new long[] {1}));
+                    MemorySegment s = MemorySegment.ofArray(layout.encodeWeightScale(tt.tensorScale(), scaleDtype).bytes());
+                    plan.add(new PlannedTensor(sn, scaleDtype, new long[] {1}));
                     data.put(sn, s);
                 }
                 try (SafetensorsWriter w = SafetensorsWriter.create(outDir.resolve("model.safetensors"), plan, Map.of())) {

@@ -78,10 +78,12 @@ public final class Gate {
 
     private static Check scaleCheck(ProjectionAudit a, Thresholds limits) {
         String subject = a.tensor();
-        boolean ok = a.scaleRelError() <= limits.maxScaleError();
-        String msg = String.format(Locale.ROOT, "scale %.8g vs gamma %.8g (relative error %.3g, limit %.3g)",
-                a.candidateScale(), a.referenceScale(), a.scaleRelError(), limits.maxScaleError());
-        return new Check("scale", subject, ok, a.scaleRelError(), limits.maxScaleError(),
+        double limit = Math.max(limits.maxScaleError(), a.scaleRounding());
+        boolean ok = a.scaleRelError() <= limit;
+        String msg = String.format(Locale.ROOT, "scale %.8g vs gamma %.8g (relative error %.3g, limit %.3g%s)",
+                a.candidateScale(), a.referenceScale(), a.scaleRelError(), limit,
+                limit > limits.maxScaleError() ? ", the rounding of the stored scale's dtype" : "");
+        return new Check("scale", subject, ok, a.scaleRelError(), limit,
                 ok ? 0 : 150 + Math.min(a.scaleRelError(), 1e6), msg);
     }
 

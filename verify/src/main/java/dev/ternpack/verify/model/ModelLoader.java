@@ -118,6 +118,7 @@ public final class ModelLoader {
         Linear[] linear = new Linear[spec.layers() * projections];
         List<String> projNames = new ArrayList<>();
         List<String> storage = new ArrayList<>();
+        double rounding = 0;
         for (int i = 0; i < spec.layers(); i++) {
             for (Projection p : Projection.values()) {
                 int rows = LatentLoader.rows(spec, p);
@@ -141,8 +142,10 @@ public final class ModelLoader {
                             + Arrays.toString(s.shape()) + ", expected one value");
                 }
                 StoredTensors.requireFloat(s);
+                rounding = Math.max(rounding, roundingOf(s.dtype()));
                 projNames.add(name);
-                storage.add("hf 2-bit (" + linearClass.configName() + ")");
+                storage.add("hf 2-bit (" + linearClass.configName() + "), weight_scale "
+                        + s.dtype().name().toLowerCase(java.util.Locale.ROOT));
             }
         }
         parallel.forRange(linear.length, 1, (from, to) -> {
@@ -172,7 +175,19 @@ public final class ModelLoader {
         TransformerWeights w = HfModels.assemble(src, spec, layers);
         return new LoadedModel(dir, "hf-2bit", "HF packed 2-bit, linear_class " + linearClass.configName()
                 + (linearClass == LinearClass.BITLINEAR ? " (weight_scale = 1/gamma)" : " (weight_scale = gamma)"),
-                w, projNames, storage, tokenizer, List.of());
+                w, projNames, storage, tokenizer, List.of(), rounding);
+    }
+
+    /**
+     * Largest relative error of one rounding to {@code dtype} (half an ulp), plus the float ulp a bitlinear
+     * 1/x adds: bf16 2^-8 (8 significant bits), f16 2^-11, f32 and f64 exact.
+     */
+    private static double roundingOf(DType dtype) {
+        return switch (dtype) {
+            case BF16 -> 0x1p-8 + 0x1p-16;
+            case F16 -> 0x1p-11 + 0x1p-16;
+            default -> 0;
+        };
     }
 
 }
