@@ -110,7 +110,7 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Largest allowed |relative perplexity delta| (default: 0.005 = 0.5%%).")
     Double maxPplDelta;
 
-    @Option(names = "--min-top1", paramLabel = "X", description = "Smallest allowed top-1 agreement (default: 0.99).")
+    @Option(names = "--min-top1", paramLabel = "X", description = "Smallest allowed top-1 agreement (default: 0.98).")
     Double minTop1;
 
     @Option(names = "--max-kl", paramLabel = "X",

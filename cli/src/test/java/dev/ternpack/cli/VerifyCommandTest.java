@@ -117,6 +117,8 @@ class VerifyCommandTest {
         assertEquals(2, CliRun.run("verify", RELU2, "--text", TEXT, "--tokens", TOKENS).exitCode());
         assertEquals(2, CliRun.run("verify", RELU2, "--tokens", TOKENS, "--activations", "int4").exitCode());
         assertEquals(2, CliRun.run("verify", RELU2, "--tokens", TOKENS, "--ctx", "1").exitCode());
+        assertEquals(2, CliRun.run("verify", RELU2, "--tokens", TOKENS, "--min-top1", "1.5").exitCode());
+        assertEquals(2, CliRun.run("verify", RELU2, "--tokens", TOKENS, "--threads", "0").exitCode());
     }
 
     @Test
