@@ -179,8 +179,8 @@ public final class ModelLoader {
     }
 
     /**
-     * Largest relative error of one rounding to {@code dtype} (half an ulp), plus the float ulp a bitlinear
-     * 1/x adds: bf16 2^-8 (8 significant bits), f16 2^-11, f32 and f64 exact.
+     * Largest relative error of one rounding to {@code dtype} (its unit roundoff), plus room for the float
+     * rounding a bitlinear 1/x adds: bf16 2^-8 (8 significant bits), f16 2^-11, f32 and f64 exact.
      */
     private static double roundingOf(DType dtype) {
         return switch (dtype) {
@@ -189,5 +189,4 @@ public final class ModelLoader {
             default -> 0;
         };
     }
-
 }
