@@ -40,7 +40,9 @@ public final class Gate {
         }
         for (ProjectionAudit a : audits) {
             checks.add(tritCheck(a, limits));
-            checks.add(scaleCheck(a, limits));
+            if (a.mismatches() >= 0) { // a dense tensor has no scale to compare; its trit check already fails
+                checks.add(scaleCheck(a, limits));
+            }
         }
         if (parity != null) {
             double d = parity.relativePerplexityDelta();
@@ -63,7 +65,7 @@ public final class Gate {
         String subject = a.tensor();
         if (a.mismatches() < 0) {
             return new Check("trits", subject, false, Double.NaN, limits.maxTritMismatches(), 1000,
-                    subject + " is stored as " + a.storage() + ", not as ternary values");
+                    "stored as " + a.storage() + " instead of ternary values");
         }
         boolean ok = a.mismatches() <= limits.maxTritMismatches();
         String msg = ok
@@ -76,10 +78,12 @@ public final class Gate {
 
     private static Check scaleCheck(ProjectionAudit a, Thresholds limits) {
         String subject = a.tensor();
-        boolean ok = a.scaleRelError() <= limits.maxScaleError();
-        String msg = String.format(Locale.ROOT, "scale %.8g vs gamma %.8g (relative error %.3g, limit %.3g)",
-                a.candidateScale(), a.referenceScale(), a.scaleRelError(), limits.maxScaleError());
-        return new Check("scale", subject, ok, a.scaleRelError(), limits.maxScaleError(),
+        double limit = Math.max(limits.maxScaleError(), a.scaleRounding());
+        boolean ok = a.scaleRelError() <= limit;
+        String msg = String.format(Locale.ROOT, "scale %.8g vs gamma %.8g (relative error %.3g, limit %.3g%s)",
+                a.candidateScale(), a.referenceScale(), a.scaleRelError(), limit,
+                limit > limits.maxScaleError() ? ", the rounding of the stored scale's dtype" : "");
+        return new Check("scale", subject, ok, a.scaleRelError(), limit,
                 ok ? 0 : 150 + Math.min(a.scaleRelError(), 1e6), msg);
     }
 

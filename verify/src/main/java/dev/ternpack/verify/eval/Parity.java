@@ -7,9 +7,21 @@ public final class Parity {
     private Parity() {
     }
 
+    /** Logits of one window of the reference, {@code [ctx][vocab]} row-major (computed or cached). */
+    @FunctionalInterface
+    public interface WindowLogits {
+        float[] logits(int window);
+    }
+
     public static ParityMetrics compare(Transformer reference, Transformer candidate, int[] tokens, Windows windows,
             ProgressListener progress) {
-        int vocab = reference.spec().vocab();
+        return compare(w -> reference.forward(tokens, windows.start(w), windows.ctx()), reference.spec().vocab(),
+                candidate, tokens, windows, progress);
+    }
+
+    /** Like {@link #compare(Transformer, Transformer, int[], Windows, ProgressListener)} with the reference's logits given. */
+    public static ParityMetrics compare(WindowLogits reference, int vocab, Transformer candidate, int[] tokens,
+            Windows windows, ProgressListener progress) {
         if (candidate.spec().vocab() != vocab) {
             throw new IllegalArgumentException("vocabulary sizes differ: " + vocab + " vs " + candidate.spec().vocab());
         }
@@ -24,7 +36,7 @@ public final class Parity {
         double[] posCand = new double[ctx - 1];
         for (int w = 0; w < windows.count(); w++) {
             int start = windows.start(w);
-            float[] lr = reference.forward(tokens, start, ctx);
+            float[] lr = reference.logits(w);
             float[] lc = candidate.forward(tokens, start, ctx);
             for (int t = 0; t < ctx - 1; t++) {
                 int off = t * vocab;

@@ -8,13 +8,19 @@ public final class Perplexity {
     }
 
     public static PerplexityResult evaluate(Transformer model, int[] tokens, Windows windows, ProgressListener progress) {
-        int vocab = model.spec().vocab();
+        return evaluate(w -> model.forward(tokens, windows.start(w), windows.ctx()), model.spec().vocab(), tokens,
+                windows, progress);
+    }
+
+    /** Perplexity from each window's logits, however they were obtained. */
+    public static PerplexityResult evaluate(Parity.WindowLogits model, int vocab, int[] tokens, Windows windows,
+            ProgressListener progress) {
         int ctx = windows.ctx();
         double total = 0;
         double[] perPosition = new double[ctx - 1];
         for (int w = 0; w < windows.count(); w++) {
             int start = windows.start(w);
-            float[] logits = model.forward(tokens, start, ctx);
+            float[] logits = model.logits(w);
             for (int t = 0; t < ctx - 1; t++) {
                 double nll = LogitStats.nll(logits, t * vocab, vocab, tokens[start + t + 1]);
                 total += nll;

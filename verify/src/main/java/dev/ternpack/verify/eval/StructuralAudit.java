@@ -51,7 +51,7 @@ public final class StructuralAudit {
         }
         if (!(cl instanceof Linear.Ternary(TernaryMatrix cand))) {
             return new ProjectionAudit(layer, p, name, storage, elements, -1, -1, ref.scale(), Double.NaN,
-                    Double.POSITIVE_INFINITY, null);
+                    Double.POSITIVE_INFINITY, null, candidate.scaleRounding());
         }
         long mismatches = cand.countMismatches(ref);
         int firstRow = mismatches == 0 ? -1 : cand.firstMismatchRow(ref);
@@ -72,7 +72,7 @@ public final class StructuralAudit {
             }
         }
         return new ProjectionAudit(layer, p, name, storage, elements, mismatches, firstRow, gamma, shown, worst,
-                cand.tritCounts());
+                cand.tritCounts(), candidate.scaleRounding());
     }
 
     private static double relError(double value, double gamma) {

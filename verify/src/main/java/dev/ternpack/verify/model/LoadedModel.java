@@ -12,9 +12,18 @@ import java.util.List;
  * @param projectionStorage how each projection is stored (e.g. {@code tq2_0}, {@code bf16 latent}), same index
  * @param tokenizer the tokenizer.json that belongs to the model, or null when it has none
  * @param notes facts worth showing (assumed activation, detected conventions), one line each
+ * @param scaleRounding the largest relative error the storage of the projection scales itself introduces
+ *     (2^-8 for an HF weight_scale in bf16), which the scale audit must allow; 0 when scales are exact f32
  */
 public record LoadedModel(Path source, String kind, String format, TransformerWeights weights,
-        List<String> projectionNames, List<String> projectionStorage, Path tokenizer, List<String> notes) {
+        List<String> projectionNames, List<String> projectionStorage, Path tokenizer, List<String> notes,
+        double scaleRounding) {
+
+    /** A model whose scales are stored exactly (or whose rounding the default threshold already covers). */
+    public LoadedModel(Path source, String kind, String format, TransformerWeights weights,
+            List<String> projectionNames, List<String> projectionStorage, Path tokenizer, List<String> notes) {
+        this(source, kind, format, weights, projectionNames, projectionStorage, tokenizer, notes, 0);
+    }
 
     public LoadedModel {
         projectionNames = List.copyOf(projectionNames);
