@@ -144,8 +144,12 @@ public final class Converter {
     }
 
     private static TernaryLayout layout(ConvertOptions o) {
-        boolean fold = o.scaleMode() == ScaleMode.FOLD;
-        return switch (o.format()) {
+        return layout(o.format(), o.scaleMode());
+    }
+
+    static TernaryLayout layout(OutputFormat format, ScaleMode mode) {
+        boolean fold = mode == ScaleMode.FOLD;
+        return switch (format) {
             case TQ2_0 -> fold ? Tq2Layout.FOLD : Tq2Layout.TENSOR_SCALE;
             case TQ1_0 -> fold ? Tq1Layout.FOLD : Tq1Layout.TENSOR_SCALE;
             case I2_S -> I2sLayout.INSTANCE;
@@ -153,7 +157,7 @@ public final class Converter {
         };
     }
 
-    private static GgmlType packedType(OutputFormat f) {
+    static GgmlType packedType(OutputFormat f) {
         return switch (f) {
             case TQ2_0 -> GgmlType.TQ2_0;
             case TQ1_0 -> GgmlType.TQ1_0;
@@ -324,8 +328,13 @@ public final class Converter {
     }
 
     private static Path checkOutput(ConvertOptions o) throws IOException {
-        Path out = o.output().toAbsolutePath().normalize();
-        Path input = o.input().toRealPath();
+        return checkOutput(o.input(), o.output(), o.force(), o.format());
+    }
+
+    /** Refuses an output inside the input, an existing one without force, a file where a directory goes. */
+    static Path checkOutput(Path in, Path output, boolean force, OutputFormat format) throws IOException {
+        Path out = output.toAbsolutePath().normalize();
+        Path input = in.toRealPath();
         Path parent = out.getParent();
         Path realParent = parent != null && Files.isDirectory(parent) ? parent.toRealPath() : parent;
         if (realParent == null || !Files.isDirectory(realParent)) {
@@ -336,17 +345,17 @@ public final class Converter {
             throw new BadInputException(out, "is inside the input checkpoint directory " + input
                     + "; write the output elsewhere");
         }
-        if (Files.exists(realOut) && !o.force()) {
+        if (Files.exists(realOut) && !force) {
             throw new BadInputException(out, "already exists; pass --force to replace it");
         }
-        if (Files.exists(realOut) && o.format().gguf() == Files.isDirectory(realOut)) {
+        if (Files.exists(realOut) && format.gguf() == Files.isDirectory(realOut)) {
             throw new BadInputException(out, "exists and is " + (Files.isDirectory(realOut) ? "a directory" : "a file")
-                    + "; " + o.format().cliName() + " writes " + (o.format().gguf() ? "a file" : "a directory"));
+                    + "; " + format.cliName() + " writes " + (format.gguf() ? "a file" : "a directory"));
         }
         return realOut;
     }
 
-    private static GgufVocabulary vocabulary(Path input, ModelConfig config) {
+    static GgufVocabulary vocabulary(Path input, ModelConfig config) {
         Path tj = input.resolve("tokenizer.json");
         if (!Files.isRegularFile(tj)) {
             throw new BadInputException(input, "has no tokenizer.json, which a GGUF needs for its vocabulary");
@@ -380,18 +389,22 @@ public final class Converter {
     }
 
     private static Map<String, GgufValue> ggufMetadata(Planned p, GgufVocabulary vocab, List<String> sources) {
-        ModelConfig c = p.model.config();
         ConvertOptions o = p.plan.options();
-        String a = o.format() == OutputFormat.I2_S ? ARCH_BITNET_B158 : ARCH_BITNET;
+        return ggufMetadata(p.model.config(), o.format(),
+                o.input().toAbsolutePath().normalize().getFileName().toString(), vocab, o.provenance(), sources);
+    }
+
+    static String arch(OutputFormat f) {
+        return f == OutputFormat.I2_S ? ARCH_BITNET_B158 : ARCH_BITNET;
+    }
+
+    static Map<String, GgufValue> ggufMetadata(ModelConfig c, OutputFormat format, String name, GgufVocabulary vocab,
+            String options, List<String> sources) {
+        String a = arch(format);
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("general.architecture", GgufValue.string(a));
-        m.put("general.name", GgufValue.string(o.input().toAbsolutePath().normalize().getFileName().toString()));
-        m.put("general.file_type", GgufValue.u32(switch (o.format()) {
-            case TQ1_0 -> 36;
-            case TQ2_0 -> 37;
-            case I2_S -> 40;
-            case HF_2BIT -> throw new IllegalStateException();
-        }));
+        m.put("general.name", GgufValue.string(name));
+        m.put("general.file_type", GgufValue.u32(fileType(format)));
         m.put("general.quantization_version", GgufValue.u32(2));
         m.put(a + ".vocab_size", GgufValue.u32(c.vocabSize()));
         m.put(a + ".context_length", GgufValue.u32(c.maxPositionEmbeddings()));
@@ -406,9 +419,19 @@ public final class Converter {
         m.put(a + ".hidden_activation", GgufValue.string(c.hiddenAct().configName()));
         m.putAll(vocab.metadata());
         m.put("ternpack.version", GgufValue.string(VERSION));
-        m.put("ternpack.options", GgufValue.string(o.provenance()));
+        m.put("ternpack.options", GgufValue.string(options));
         m.put("ternpack.source.sha256", GgufValue.strings(sources));
         return m;
+    }
+
+    /** {@code general.file_type}: upstream llama_ftype for TQ, the fork's MOSTLY_I2_S = 40. */
+    static int fileType(OutputFormat f) {
+        return switch (f) {
+            case TQ1_0 -> 36;
+            case TQ2_0 -> 37;
+            case I2_S -> 40;
+            case HF_2BIT -> throw new IllegalArgumentException("not GGUF");
+        };
     }
 
     private static List<Callable<Done>> tasks(Planned p, SafetensorsCheckpoint ckpt, boolean gguf) {
@@ -532,9 +555,13 @@ public final class Converter {
     // ---- audit ----
 
     private static void auditGguf(Planned p, Path file) {
+        auditGguf(p.plan.tensors(), file);
+    }
+
+    /** Re-reads a written GGUF: every tensor's name, type, shape and size, and the file size, against the plan. */
+    static void auditGguf(List<OutputTensor> plan, Path file) {
         try (GgufFile g = GgufFile.open(file)) {
             List<GgufTensorInfo> infos = g.tensors();
-            List<OutputTensor> plan = p.plan.tensors();
             if (infos.size() != plan.size()) {
                 throw audit(file, "has " + infos.size() + " tensors, the plan " + plan.size());
             }
