@@ -41,10 +41,10 @@ import picocli.CommandLine.Parameters;
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack convert testdata/models/tiny-bitnet-silu --format tq2_0 -o tiny-tq2_0.gguf",
-            "  ternpack convert ckpt --format tq1_0 --scale-mode tensor -o model-tq1_0.gguf",
-            "  ternpack convert ckpt --format hf-2bit -o ckpt-packed/ --json summary.json",
-            "  ternpack convert ckpt --format tq2_0 -o x.gguf --plan      (show what would be written)",
+            "  ternpack convert testdata/models/tiny-bitnet-silu -f tq2_0 -o tiny.gguf",
+            "  ternpack convert ckpt -f tq1_0 --scale-mode tensor -o model-tq1_0.gguf",
+            "  ternpack convert ckpt -f hf-2bit -o ckpt-packed/ --json summary.json",
+            "  ternpack convert ckpt -f tq2_0 -o x.gguf --plan   (what would be written)",
             "",
             "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
             "wrong), 1 internal error."})

@@ -35,8 +35,8 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExamples:%n",
         footer = {
             "  ternpack pack model-tq2_0.gguf --format tq1_0 -o model-tq1_0.gguf",
-            "  ternpack pack model-tq2_0.gguf --format i2_s -o model-i2_s.gguf     (for bitnet.cpp)",
-            "  ternpack pack bitnet-b1.58-2B-4T/ --format tq2_0 -o 2b4t-tq2_0.gguf  (HF packed -> GGUF)",
+            "  ternpack pack model-tq2_0.gguf --format i2_s -o model-i2_s.gguf",
+            "  ternpack pack bitnet-b1.58-2B-4T/ --format tq2_0 -o 2b4t-tq2_0.gguf",
             "",
             "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
             "wrong), 1 internal error."})
