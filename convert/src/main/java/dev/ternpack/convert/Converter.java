@@ -11,7 +11,6 @@ import dev.ternpack.convert.model.CheckpointFamily;
 import dev.ternpack.convert.model.TensorRole;
 import dev.ternpack.formats.BadInputException;
 import dev.ternpack.formats.DType;
-import dev.ternpack.formats.FloatDecoding;
 import dev.ternpack.formats.Tensor;
 import dev.ternpack.formats.gguf.GgmlType;
 import dev.ternpack.formats.gguf.GgufFile;
@@ -447,7 +446,7 @@ public final class Converter {
         return switch (j.kind) {
             case COPY -> new Done(List.of(new Piece(first.name(), t.data())), null, 0);
             case ENCODE -> new Done(List.of(new Piece(first.name(),
-                    Encodings.encode(FloatDecoding.decodeAll(t), GgmlType.valueOf(first.type())))), null, 0);
+                    Encodings.encode(t, GgmlType.valueOf(first.type())))), null, 0);
             case FALLBACK -> new Done(List.of(new Piece(first.name(), Encodings.encode(
                     AbsmeanQuantizer.ternarize(t).tensor().dequantize(), GgmlType.valueOf(first.type())))), null, 0);
             case PACK -> {

@@ -17,6 +17,30 @@ final class Encodings {
     private Encodings() {
     }
 
+    /** Values decoded at once when encoding a tensor: a multiple of 32 (one Q8_0 block), 256 KiB of floats. */
+    private static final int CHUNK = 1 << 16;
+
+    /**
+     * Encodes a whole tensor chunk by chunk, so the only full-size buffer is the encoded result (an embedding of
+     * 128256 x 2560 never exists as a float array).
+     */
+    static MemorySegment encode(dev.ternpack.formats.Tensor t, GgmlType type) {
+        long n = t.numel();
+        long bytes = type.nbytes(t.shape()[t.rank() - 1], n);
+        MemorySegment dst = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+        float[] buf = new float[(int) Math.min(CHUNK, n)];
+        long out = 0;
+        for (long from = 0; from < n; from += CHUNK) {
+            int count = (int) Math.min(CHUNK, n - from);
+            float[] chunk = count == buf.length ? buf : new float[count];
+            dev.ternpack.formats.FloatDecoding.decode(t.data(), t.dtype(), from, chunk, 0, count);
+            MemorySegment enc = encode(chunk, type);
+            MemorySegment.copy(enc, 0, dst, out, enc.byteSize());
+            out += enc.byteSize();
+        }
+        return dst;
+    }
+
     static MemorySegment encode(float[] v, GgmlType type) {
         return switch (type) {
             case F32 -> {

@@ -351,7 +351,7 @@ public final class Repacker {
                         weights += trits.size();
                     } else {
                         MemorySegment bytes = s.encode != null
-                                ? Encodings.encode(FloatDecoding.decodeAll(s.encode), s.type) : s.bytes;
+                                ? Encodings.encode(s.encode, s.type) : s.bytes;
                         w.writeTensorData(s.name, bytes);
                         done += bytes.byteSize();
                     }

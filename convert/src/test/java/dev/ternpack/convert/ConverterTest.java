@@ -367,4 +367,45 @@ class ConverterTest {
         // 2 bits + one fp16 per 256 weights
         assertEquals(r.ternaryWeights() / 256 * 66, r.ternaryBytes());
     }
+
+    /** An embedding type equal to the input dtype copies the bytes exactly; Q8_0 keeps every value within d/2. */
+    @Test
+    void embeddingTypes() throws Exception {
+        record Case(String model, ConvertOptions.EmbeddingType type) {
+        }
+        for (Case c : List.of(new Case("tiny-bitnet-relu2", ConvertOptions.EmbeddingType.BF16),
+                new Case("tiny-bitnet-silu", ConvertOptions.EmbeddingType.F32),
+                new Case("tiny-fp-control-f16", ConvertOptions.EmbeddingType.F16),
+                new Case("tiny-bitnet-relu2", ConvertOptions.EmbeddingType.Q8_0))) {
+            Path in = TinyCheckpoint.fixture(c.model);
+            Path out = tmp.resolve(c.model + "-" + c.type + ".gguf");
+            convert(ConvertOptions.of(in, OutputFormat.TQ2_0, out).withEmbeddingType(c.type));
+            try (GgufFile g = GgufFile.open(out); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(in)) {
+                GgufTensorInfo e = g.tensor("token_embd.weight");
+                assertEquals(c.type.name(), e.type().name());
+                Tensor latent = src.tensor("model.embed_tokens.weight");
+                MemorySegment data = g.data(e);
+                if (c.type != ConvertOptions.EmbeddingType.Q8_0) {
+                    assertArrayEquals(latent.data().toArray(ValueLayout.JAVA_BYTE), data.toArray(ValueLayout.JAVA_BYTE));
+                    continue;
+                }
+                float[] v = FloatDecoding.decodeAll(latent);
+                var u16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+                for (int b = 0; b < v.length / 32; b++) {
+                    float amax = 0;
+                    for (int j = 0; j < 32; j++) {
+                        amax = Math.max(amax, Math.abs(v[b * 32 + j]));
+                    }
+                    float d = Float.float16ToFloat(data.get(u16, b * 34L));
+                    assertEquals(Float.float16ToFloat(Float.floatToFloat16(amax / 127)), d, "block " + b);
+                    // q = round(v / (amax/127)) with the unrounded d, then d is stored as fp16
+                    float bound = 0.5f * amax / 127 + 127 * Math.abs(d - amax / 127) + 1e-7f;
+                    for (int j = 0; j < 32; j++) {
+                        int q = data.get(ValueLayout.JAVA_BYTE, b * 34L + 2 + j);
+                        assertTrue(Math.abs(q * d - v[b * 32 + j]) <= bound, "block " + b + " j " + j);
+                    }
+                }
+            }
+        }
+    }
 }
