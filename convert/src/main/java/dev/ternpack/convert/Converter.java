@@ -277,7 +277,8 @@ public final class Converter {
     // ---- conversion ----
 
     /** Converts, audits and renames onto {@code options.output()}; warnings go to the listener as they arise. */
-    public static ConvertResult convert(ConvertOptions options, ConvertListener listener) throws IOException {
+    public static ConvertResult convert(ConvertOptions options, ConvertListener listener)
+            throws IOException, InterruptedException {
         long start = System.nanoTime();
         ModelConfig config = readConfig(options.input());
         Path out = checkOutput(options);
@@ -471,7 +472,7 @@ public final class Converter {
     }
 
     private static void run(Planned p, SafetensorsCheckpoint ckpt, boolean gguf, ConvertListener listener,
-            TritStats[] stats, long[] ternaryWeights, PieceSink sink) throws IOException {
+            TritStats[] stats, long[] ternaryWeights, PieceSink sink) throws IOException, InterruptedException {
         long total = p.plan.totalBytes();
         long[] done = {0};
         int threads = p.plan.options().threads();
@@ -487,18 +488,15 @@ public final class Converter {
                     ternaryWeights[0] += d.ternaryWeights;
                 }
             });
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | InterruptedException e) {
             throw e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
     }
 
     private static void writeGguf(Planned p, Path temp, Map<String, GgufValue> metadata, SafetensorsCheckpoint ckpt,
-            ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException {
+            ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException, InterruptedException {
         try (GgufWriter w = GgufWriter.create(temp)) {
             metadata.forEach(w::put);
             for (OutputTensor t : p.plan.tensors()) {
@@ -510,7 +508,7 @@ public final class Converter {
     }
 
     private static void writeHf(Planned p, Path dir, List<String> sources, SafetensorsCheckpoint ckpt,
-            ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException {
+            ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException, InterruptedException {
         List<PlannedTensor> st = new ArrayList<>();
         for (OutputTensor t : p.plan.tensors()) {
             st.add(new PlannedTensor(t.name(), DType.fromSafetensorsName(t.type()), t.shape()));

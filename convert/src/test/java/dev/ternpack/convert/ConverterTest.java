@@ -63,7 +63,7 @@ class ConverterTest {
         return tmp.resolve(f.gguf() ? name + ".gguf" : name);
     }
 
-    private ConvertResult convert(ConvertOptions o) throws IOException {
+    private ConvertResult convert(ConvertOptions o) throws Exception {
         List<String> warnings = new ArrayList<>();
         ConvertResult r = Converter.convert(o, new ConvertListener() {
             @Override
@@ -405,6 +405,33 @@ class ConverterTest {
                         assertTrue(Math.abs(q * d - v[b * 32 + j]) <= bound, "block " + b + " j " + j);
                     }
                 }
+            }
+        }
+    }
+
+    /** A failure half way through (here: thrown by the listener) leaves nothing at OUT and no temp behind. */
+    @Test
+    void aFailureMidWayLeavesNothing() throws Exception {
+        Path in = TinyCheckpoint.fixture("tiny-bitnet-silu");
+        for (OutputFormat f : List.of(OutputFormat.TQ2_0, OutputFormat.HF_2BIT)) {
+            Path out = out(f, "fail");
+            ConvertListener failing = new ConvertListener() {
+                @Override
+                public void progress(long done, long total, String tensor) {
+                    if (tensor.contains("layers.2") || tensor.contains("blk.2")) {
+                        throw new IllegalStateException("stop");
+                    }
+                }
+
+                @Override
+                public void warning(String message) {
+                }
+            };
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Converter.convert(ConvertOptions.of(in, f, out).withThreads(3), failing));
+            assertEquals("stop", e.getMessage());
+            try (Stream<Path> s = Files.list(tmp)) {
+                assertEquals(List.of(), s.toList(), f.cliName());
             }
         }
     }
