@@ -435,4 +435,23 @@ class ConverterTest {
             }
         }
     }
+
+    /** 1bitLLM naming (inner_attn_ln, ffn_layernorm, model_type llama + weight_bits) maps to the same GGUF names. */
+    @Test
+    void oneBitLlmNamingConverts() throws Exception {
+        Path in = TinyCheckpoint.write(tmp.resolve("1bit"), 256, 512, 2, false, "BitnetForCausalLM", "llama",
+                "self_attn.inner_attn_ln", "mlp.ffn_layernorm");
+        Path out = tmp.resolve("1bit.gguf");
+        ConvertResult r = convert(ConvertOptions.of(in, OutputFormat.TQ1_0, out));
+        assertTrue(r.warnings().stream().noneMatch(w -> w.contains("ReLU")), r.warnings().toString());
+        try (GgufFile g = GgufFile.open(out); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(in)) {
+            assertEquals("silu", g.requireString("bitnet.hidden_activation"));
+            assertEquals(500000f, g.requireF32("bitnet.rope.freq_base"), "rope_theta as config.json gives it");
+            GgufTensorInfo sub = g.tensor("blk.1.ffn_sub_norm.weight");
+            assertArrayEquals(new long[] {512}, sub.ne());
+            assertArrayEquals(src.tensor("model.layers.1.mlp.ffn_layernorm.weight").data().toArray(ValueLayout.JAVA_BYTE),
+                    g.data(sub).toArray(ValueLayout.JAVA_BYTE));
+            assertTrue(g.findTensor("blk.0.attn_sub_norm.weight").isPresent());
+        }
+    }
 }

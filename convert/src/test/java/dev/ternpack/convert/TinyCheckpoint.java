@@ -29,6 +29,13 @@ final class TinyCheckpoint {
 
     static Path write(Path dir, int hidden, int ffn, int layers, boolean untied, String architecture, String modelType)
             throws IOException {
+        return write(dir, hidden, ffn, layers, untied, architecture, modelType, "self_attn.attn_sub_norm",
+                "mlp.ffn_sub_norm");
+    }
+
+    /** As above with the sub-norm names of a family (1bitLLM: self_attn.inner_attn_ln, mlp.ffn_layernorm). */
+    static Path write(Path dir, int hidden, int ffn, int layers, boolean untied, String architecture, String modelType,
+            String attnSubNorm, String ffnSubNorm) throws IOException {
         Files.createDirectories(dir);
         int vocab = 1000;
         Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -39,12 +46,12 @@ final class TinyCheckpoint {
             for (String n : List.of("q", "k", "v", "o")) {
                 shapes.put(p + "self_attn." + n + "_proj.weight", new long[] {hidden, hidden});
             }
-            shapes.put(p + "self_attn.attn_sub_norm.weight", new long[] {hidden});
+            shapes.put(p + attnSubNorm + ".weight", new long[] {hidden});
             shapes.put(p + "post_attention_layernorm.weight", new long[] {hidden});
             shapes.put(p + "mlp.gate_proj.weight", new long[] {ffn, hidden});
             shapes.put(p + "mlp.up_proj.weight", new long[] {ffn, hidden});
             shapes.put(p + "mlp.down_proj.weight", new long[] {hidden, ffn});
-            shapes.put(p + "mlp.ffn_sub_norm.weight", new long[] {ffn});
+            shapes.put(p + ffnSubNorm + ".weight", new long[] {ffn});
         }
         shapes.put("model.norm.weight", new long[] {hidden});
         if (untied) {
@@ -78,7 +85,11 @@ final class TinyCheckpoint {
         c.addProperty("num_hidden_layers", layers);
         c.addProperty("num_attention_heads", 4);
         c.addProperty("num_key_value_heads", 4);
-        c.addProperty("hidden_act", "relu2");
+        c.addProperty("hidden_act", modelType.equals("llama") ? "silu" : "relu2");
+        if (architecture.equals("BitnetForCausalLM")) {
+            c.addProperty("weight_bits", 1);
+            c.addProperty("input_bits", 8);
+        }
         c.addProperty("rms_norm_eps", 1e-5);
         c.addProperty("rope_theta", 500000.0);
         c.addProperty("tie_word_embeddings", !untied);
