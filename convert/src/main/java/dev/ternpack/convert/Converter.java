@@ -183,6 +183,10 @@ public final class Converter {
                     + " output.weight, so an untied head cannot go to " + o.format().cliName()
                     + ". Use i2_s or hf-2bit, which keep the head");
         }
+        if (!model.untiedHead() && model.tensors().stream().anyMatch(e -> e.role() == TensorRole.OUTPUT)) {
+            warnings.add("lm_head.weight is present but tie_word_embeddings is true, so transformers uses the"
+                    + " embedding as the head; lm_head.weight is not written");
+        }
         if (stock && c.hiddenAct() == HiddenAct.RELU2) {
             warnings.add("the model uses ReLU² (hidden_act relu2) but stock llama.cpp's bitnet graph computes SiLU:"
                     + " the file loads and runs but computes a different function. It carries"
