@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Ternarize, pack and verify BitNet b1.58 models.",
-        subcommands = {InspectCommand.class, VerifyCommand.class, CompletionCommand.class})
+        subcommands = {ConvertCommand.class, VerifyCommand.class, InspectCommand.class, PackCommand.class,
+            FormatsCommand.class, SynthCommand.class, CompletionCommand.class})
 public final class Ternpack implements Runnable {
 
     @CommandLine.Spec

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 
 /** {@code --version}: the ternpack version and the JVM it runs on. */
 public final class Version implements CommandLine.IVersionProvider {
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = dev.ternpack.convert.Converter.VERSION;
 
     @Override
     public String[] getVersion() {

@@ -28,6 +28,26 @@ public enum CheckpointFamily {
         return displayName;
     }
 
+    /**
+     * The naming of a checkpoint: by its tensor signature first (a sub-norm name settles it, whatever config.json
+     * claims; FORMATS.md Appendix C.3), else by the config's family.
+     */
+    public static CheckpointFamily detect(dev.ternpack.formats.hf.ModelFamily family, java.util.Collection<String> names) {
+        for (String n : names) {
+            if (n.endsWith("." + ONEBITLLM_BITNET.attnSubNorm + ".weight")) {
+                return ONEBITLLM_BITNET;
+            }
+            if (n.endsWith("." + TRANSFORMERS_BITNET.attnSubNorm + ".weight")) {
+                return TRANSFORMERS_BITNET;
+            }
+        }
+        return switch (family) {
+            case TRANSFORMERS_BITNET -> TRANSFORMERS_BITNET;
+            case ONEBITLLM_BITNET -> ONEBITLLM_BITNET;
+            case LLAMA_BITNET_QUANTIZED, LLAMA -> LLAMA;
+        };
+    }
+
     public boolean hasSubNorms() {
         return attnSubNorm != null;
     }
