@@ -21,7 +21,7 @@ public final class FloatKernels {
      * {@value #ROW_BLOCK} at a time and each block is swept over all tokens in 2-token x 4-row register tiles,
      * so the weights (the lm_head is the largest tensor) are read and decoded once per call and every
      * activation load feeds four FMAs. Each (token, row) sum runs in the same lane order as {@link #dot},
-     * so the result equals {@link #matmulReference} bit for bit.
+     * so the result equals {@link #matmulReference} up to the (unspecified) lane order of the final reduction.
      */
     public static void matmul(float[] x, int tokens, DenseMatrix w, float[] y, Parallel parallel) {
         int cols = w.cols();

@@ -29,9 +29,11 @@ class FloatKernelsTest {
         return s;
     }
 
+    // FloatVector.reduceLanes(ADD) leaves its order unspecified (interpreter and C2 may differ), so the
+    // blocked and row-at-a-time paths agree to rounding, not bit for bit.
     @ParameterizedTest(name = "{0} tokens x {1}x{2}, {3} threads")
     @CsvSource({"1,1,1,1", "2,4,16,2", "3,5,17,1", "5,37,100,2", "8,64,256,2", "7,33,2560,2", "4,70,31,1", "0,9,64,2"})
-    void blockedDenseEqualsReferenceBitForBit(int tokens, int rows, int cols, int threads) {
+    void blockedDenseEqualsReferenceWithinRounding(int tokens, int rows, int cols, int threads) {
         Random rnd = new Random(tokens * 1000L + rows * 7L + cols);
         float[] w = gaussian(rnd, rows * cols);
         if (rows > 2) {
@@ -48,7 +50,7 @@ class FloatKernelsTest {
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
                 int i = t * rows + r;
-                assertEquals(ref[i], fast[i], "token " + t + " row " + r);
+                assertEquals(ref[i], fast[i], 2e-6f * (float) Math.sqrt(cols) * (1f + Math.abs(ref[i])), "token " + t + " row " + r);
                 assertEquals(naive(x, t, w, r, cols), ref[i], 1e-4 * Math.sqrt(cols) + 1e-5, "naive, token " + t);
             }
         }
@@ -72,7 +74,7 @@ class FloatKernelsTest {
             FloatKernels.matmulReference(x, tokens, m, ref, p);
             FloatKernels.matmul(x, tokens, m, fast, p);
             for (int i = 0; i < ref.length; i++) {
-                assertEquals(ref[i], fast[i], "index " + i);
+                assertEquals(ref[i], fast[i], 2e-6f * (float) Math.sqrt(cols) * (1f + Math.abs(ref[i])), "index " + i);
             }
         }
     }
