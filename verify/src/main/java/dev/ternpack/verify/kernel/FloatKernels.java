@@ -16,8 +16,37 @@ public final class FloatKernels {
     private FloatKernels() {
     }
 
-    /** {@code y[t][r] = sum_c x[t][c] * W[r][c]}, x row-major {@code [tokens][cols]}. */
+    /**
+     * {@code y[t][r] = sum_c x[t][c] * W[r][c]}, x row-major {@code [tokens][cols]}. Rows are decoded
+     * {@value #ROW_BLOCK} at a time and each block is swept over all tokens in 2-token x 4-row register tiles,
+     * so the weights (the lm_head is the largest tensor) are read and decoded once per call and every
+     * activation load feeds four FMAs. Each (token, row) sum runs in the same lane order as {@link #dot},
+     * so the result equals {@link #matmulReference} up to the (unspecified) lane order of the final reduction.
+     */
     public static void matmul(float[] x, int tokens, DenseMatrix w, float[] y, Parallel parallel) {
+        int cols = w.cols();
+        int rows = w.rows();
+        if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
+            throw new IllegalArgumentException("buffer too small");
+        }
+        if (!TernaryKernels.VECTOR) {
+            matmulReference(x, tokens, w, y, parallel);
+            return;
+        }
+        parallel.forRange(rows, ROW_BLOCK, (from, to) -> {
+            float[] block = new float[ROW_BLOCK * cols];
+            for (int rb = from; rb < to; rb += ROW_BLOCK) {
+                int n = Math.min(ROW_BLOCK, to - rb);
+                for (int i = 0; i < n; i++) {
+                    w.decodeRow(rb + i, block, i * cols);
+                }
+                denseBlock(x, tokens, cols, block, n, rb, rows, y);
+            }
+        });
+    }
+
+    /** The straightforward version: decode a row, one {@link #dot} per token. */
+    public static void matmulReference(float[] x, int tokens, DenseMatrix w, float[] y, Parallel parallel) {
         int cols = w.cols();
         int rows = w.rows();
         if (x.length < (long) tokens * cols || y.length < (long) tokens * rows) {
@@ -34,11 +63,84 @@ public final class FloatKernels {
         });
     }
 
+    private static final int ROW_BLOCK = 32;
+
+    private static void denseBlock(float[] x, int tokens, int cols, float[] wb, int n, int r0, int rows, float[] y) {
+        int bound = F.loopBound(cols);
+        int lanes = F.length();
+        int t = 0;
+        for (; t + 2 <= tokens; t += 2) {
+            int xa = t * cols;
+            int xb = xa + cols;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                int w0 = i * cols;
+                int w1 = w0 + cols;
+                int w2 = w1 + cols;
+                int w3 = w2 + cols;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                FloatVector b0 = a0;
+                FloatVector b1 = a0;
+                FloatVector b2 = a0;
+                FloatVector b3 = a0;
+                for (int c = 0; c < bound; c += lanes) {
+                    FloatVector va = FloatVector.fromArray(F, x, xa + c);
+                    FloatVector vb = FloatVector.fromArray(F, x, xb + c);
+                    FloatVector u0 = FloatVector.fromArray(F, wb, w0 + c);
+                    FloatVector u1 = FloatVector.fromArray(F, wb, w1 + c);
+                    FloatVector u2 = FloatVector.fromArray(F, wb, w2 + c);
+                    FloatVector u3 = FloatVector.fromArray(F, wb, w3 + c);
+                    a0 = va.fma(u0, a0);
+                    a1 = va.fma(u1, a1);
+                    a2 = va.fma(u2, a2);
+                    a3 = va.fma(u3, a3);
+                    b0 = vb.fma(u0, b0);
+                    b1 = vb.fma(u1, b1);
+                    b2 = vb.fma(u2, b2);
+                    b3 = vb.fma(u3, b3);
+                }
+                int r = r0 + i;
+                y[t * rows + r] = finish(a0, x, xa, wb, w0, bound, cols);
+                y[t * rows + r + 1] = finish(a1, x, xa, wb, w1, bound, cols);
+                y[t * rows + r + 2] = finish(a2, x, xa, wb, w2, bound, cols);
+                y[t * rows + r + 3] = finish(a3, x, xa, wb, w3, bound, cols);
+                y[(t + 1) * rows + r] = finish(b0, x, xb, wb, w0, bound, cols);
+                y[(t + 1) * rows + r + 1] = finish(b1, x, xb, wb, w1, bound, cols);
+                y[(t + 1) * rows + r + 2] = finish(b2, x, xb, wb, w2, bound, cols);
+                y[(t + 1) * rows + r + 3] = finish(b3, x, xb, wb, w3, bound, cols);
+            }
+            for (; i < n; i++) {
+                y[t * rows + r0 + i] = dot(x, xa, wb, i * cols, cols);
+                y[(t + 1) * rows + r0 + i] = dot(x, xb, wb, i * cols, cols);
+            }
+        }
+        for (; t < tokens; t++) {
+            for (int i = 0; i < n; i++) {
+                y[t * rows + r0 + i] = dot(x, t * cols, wb, i * cols, cols);
+            }
+        }
+    }
+
+    private static float finish(FloatVector acc, float[] a, int aOff, float[] b, int bOff, int from, int n) {
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = from; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
     static float dot(float[] a, int aOff, float[] b, int n) {
+        return dot(a, aOff, b, 0, n);
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         if (!TernaryKernels.VECTOR) {
             float s = 0f;
             for (int i = 0; i < n; i++) {
-                s += a[aOff + i] * b[i];
+                s += a[aOff + i] * b[bOff + i];
             }
             return s;
         }
@@ -46,11 +148,11 @@ public final class FloatKernels {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, i), acc);
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            s += a[aOff + i] * b[i];
+            s += a[aOff + i] * b[bOff + i];
         }
         return s;
     }

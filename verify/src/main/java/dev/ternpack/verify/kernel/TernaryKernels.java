@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (the integer sums are identical and the float epilogue is the same expression). Set
  * {@code -Dternpack.vector=false} to run the reference everywhere.
  *
- * <p>The fast path holds 4 tokens' accumulators at once, so each weight mask built from the bit planes
- * serves 4 tokens; rows are split over threads in blocks of 64.
+ * <p>The fast path holds 8 tokens' accumulators at once, so each weight mask built from the bit planes
+ * serves 8 tokens; rows are split over threads in blocks of 64.
  */
 public final class TernaryKernels {
     static final boolean VECTOR = !"false".equals(System.getProperty("ternpack.vector"));
@@ -104,16 +104,24 @@ public final class TernaryKernels {
         for (int rb = from; rb < to; rb += ROW_GRAIN) {
             int rEnd = Math.min(to, rb + ROW_GRAIN);
             int t = 0;
-            for (; t + 4 <= tokens; t += 4) {
+            for (; t + 8 <= tokens; t += 8) {
                 int x0 = t * stride;
                 int x1 = x0 + stride;
                 int x2 = x1 + stride;
                 int x3 = x2 + stride;
+                int x4 = x3 + stride;
+                int x5 = x4 + stride;
+                int x6 = x5 + stride;
+                int x7 = x6 + stride;
                 for (int r = rb; r < rEnd; r++) {
                     IntVector i0 = IntVector.zero(I);
                     IntVector i1 = i0;
                     IntVector i2 = i0;
                     IntVector i3 = i0;
+                    IntVector i4 = i0;
+                    IntVector i5 = i0;
+                    IntVector i6 = i0;
+                    IntVector i7 = i0;
                     int base = r * words;
                     for (int w0 = 0; w0 < words; w0 += flushWords) {
                         int wEnd = Math.min(words, w0 + flushWords);
@@ -121,6 +129,10 @@ public final class TernaryKernels {
                         ShortVector a1 = a0;
                         ShortVector a2 = a0;
                         ShortVector a3 = a0;
+                        ShortVector a4 = a0;
+                        ShortVector a5 = a0;
+                        ShortVector a6 = a0;
+                        ShortVector a7 = a0;
                         for (int wi = w0; wi < wEnd; wi++) {
                             long pw = plus[base + wi];
                             long mw = minus[base + wi];
@@ -130,25 +142,41 @@ public final class TernaryKernels {
                                 VectorMask<Short> mm = VectorMask.fromLong(S, mw >>> k);
                                 int c = col + k;
                                 ShortVector v0 = ShortVector.fromArray(S, q, x0 + c);
-                                ShortVector v1 = ShortVector.fromArray(S, q, x1 + c);
-                                ShortVector v2 = ShortVector.fromArray(S, q, x2 + c);
-                                ShortVector v3 = ShortVector.fromArray(S, q, x3 + c);
                                 a0 = a0.add(v0, mp).sub(v0, mm);
+                                ShortVector v1 = ShortVector.fromArray(S, q, x1 + c);
                                 a1 = a1.add(v1, mp).sub(v1, mm);
+                                ShortVector v2 = ShortVector.fromArray(S, q, x2 + c);
                                 a2 = a2.add(v2, mp).sub(v2, mm);
+                                ShortVector v3 = ShortVector.fromArray(S, q, x3 + c);
                                 a3 = a3.add(v3, mp).sub(v3, mm);
+                                ShortVector v4 = ShortVector.fromArray(S, q, x4 + c);
+                                a4 = a4.add(v4, mp).sub(v4, mm);
+                                ShortVector v5 = ShortVector.fromArray(S, q, x5 + c);
+                                a5 = a5.add(v5, mp).sub(v5, mm);
+                                ShortVector v6 = ShortVector.fromArray(S, q, x6 + c);
+                                a6 = a6.add(v6, mp).sub(v6, mm);
+                                ShortVector v7 = ShortVector.fromArray(S, q, x7 + c);
+                                a7 = a7.add(v7, mp).sub(v7, mm);
                             }
                         }
                         i0 = i0.add(widen(a0));
                         i1 = i1.add(widen(a1));
                         i2 = i2.add(widen(a2));
                         i3 = i3.add(widen(a3));
+                        i4 = i4.add(widen(a4));
+                        i5 = i5.add(widen(a5));
+                        i6 = i6.add(widen(a6));
+                        i7 = i7.add(widen(a7));
                     }
                     float sc = w.scale();
-                    y[t * rows + r] = epiloguePerToken(i0.reduceLanes(VectorOperators.ADD), x.tokenScale[t], sc);
+                    y[(t + 0) * rows + r] = epiloguePerToken(i0.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 0], sc);
                     y[(t + 1) * rows + r] = epiloguePerToken(i1.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
                     y[(t + 2) * rows + r] = epiloguePerToken(i2.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
                     y[(t + 3) * rows + r] = epiloguePerToken(i3.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                    y[(t + 4) * rows + r] = epiloguePerToken(i4.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
+                    y[(t + 5) * rows + r] = epiloguePerToken(i5.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
+                    y[(t + 6) * rows + r] = epiloguePerToken(i6.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 6], sc);
+                    y[(t + 7) * rows + r] = epiloguePerToken(i7.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 7], sc);
                 }
             }
             for (; t < tokens; t++) {

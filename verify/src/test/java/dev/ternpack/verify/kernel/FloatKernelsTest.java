@@ -1,0 +1,81 @@
+package dev.ternpack.verify.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class FloatKernelsTest {
+
+    private static float[] gaussian(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    /** Naive double-precision sum, independent of both kernels. */
+    private static double naive(float[] x, int t, float[] w, int r, int cols) {
+        double s = 0;
+        for (int c = 0; c < cols; c++) {
+            s += (double) x[t * cols + c] * w[r * cols + c];
+        }
+        return s;
+    }
+
+    // FloatVector.reduceLanes(ADD) leaves its order unspecified (interpreter and C2 may differ), so the
+    // blocked and row-at-a-time paths agree to rounding, not bit for bit.
+    @ParameterizedTest(name = "{0} tokens x {1}x{2}, {3} threads")
+    @CsvSource({"1,1,1,1", "2,4,16,2", "3,5,17,1", "5,37,100,2", "8,64,256,2", "7,33,2560,2", "4,70,31,1", "0,9,64,2"})
+    void blockedDenseEqualsReferenceWithinRounding(int tokens, int rows, int cols, int threads) {
+        Random rnd = new Random(tokens * 1000L + rows * 7L + cols);
+        float[] w = gaussian(rnd, rows * cols);
+        if (rows > 2) {
+            java.util.Arrays.fill(w, cols, 2 * cols, 0f); // an all-zero row
+        }
+        float[] x = gaussian(rnd, tokens * cols);
+        DenseMatrix m = DenseMatrix.of(w, rows, cols);
+        float[] ref = new float[tokens * rows];
+        float[] fast = new float[tokens * rows];
+        try (Parallel p = new Parallel(threads)) {
+            FloatKernels.matmulReference(x, tokens, m, ref, p);
+            FloatKernels.matmul(x, tokens, m, fast, p);
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                int i = t * rows + r;
+                assertEquals(ref[i], fast[i], 2e-6f * (float) Math.sqrt(cols) * (1f + Math.abs(ref[i])), "token " + t + " row " + r);
+                assertEquals(naive(x, t, w, r, cols), ref[i], 1e-4 * Math.sqrt(cols) + 1e-5, "naive, token " + t);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "F16 {0} tokens x {1}x{2}")
+    @CsvSource({"3,41,96", "6,128,2560"})
+    void blockedDenseOnF16EqualsReference(int tokens, int rows, int cols) {
+        Random rnd = new Random(rows);
+        float[] w = gaussian(rnd, rows * cols);
+        float[] x = gaussian(rnd, tokens * cols);
+        try (Arena arena = Arena.ofShared(); Parallel p = new Parallel(2)) {
+            MemorySegment seg = arena.allocate(2L * w.length);
+            var u16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < w.length; i++) {
+                seg.set(u16, 2L * i, Float.floatToFloat16(w[i]));
+            }
+            DenseMatrix m = DenseMatrix.of(seg, DenseMatrix.Encoding.F16, rows, cols);
+            float[] ref = new float[tokens * rows];
+            float[] fast = new float[tokens * rows];
+            FloatKernels.matmulReference(x, tokens, m, ref, p);
+            FloatKernels.matmul(x, tokens, m, fast, p);
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(ref[i], fast[i], 2e-6f * (float) Math.sqrt(cols) * (1f + Math.abs(ref[i])), "index " + i);
+            }
+        }
+    }
+}
