@@ -11,6 +11,7 @@ import dev.ternpack.convert.model.CheckpointFamily;
 import dev.ternpack.convert.model.TensorRole;
 import dev.ternpack.formats.BadInputException;
 import dev.ternpack.formats.DType;
+import dev.ternpack.formats.OutputFiles;
 import dev.ternpack.formats.Tensor;
 import dev.ternpack.formats.gguf.GgmlType;
 import dev.ternpack.formats.gguf.GgufFile;
@@ -69,6 +70,8 @@ import java.util.stream.Stream;
 public final class Converter {
     /** The ternpack version recorded in every artifact. */
     public static final String VERSION = "0.1.0";
+    /** Temp files of an earlier run on the same output older than this are debris of a killed run. */
+    static final long STALE_TEMP_MILLIS = 10 * 60 * 1000;
 
     static final String ARCH_BITNET = "bitnet";
     static final String ARCH_BITNET_B158 = "bitnet-b1.58";
@@ -294,6 +297,8 @@ public final class Converter {
             List<String> sources = sourceHashes(ckpt);
             Path temp = out.resolveSibling("." + out.getFileName() + ".ternpack-"
                     + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            OutputFiles.removeStale(out, STALE_TEMP_MILLIS);
+            OutputFiles.register(temp);
             TritStats[] stats = {new TritStats(0, 0, 0, 0)};
             long[] ternaryWeights = {0};
             Path hashed;
@@ -306,20 +311,18 @@ public final class Converter {
                     });
                     writeGguf(p, temp, ggufMetadata(p, vocab, sources), ckpt, listener, stats, ternaryWeights);
                     auditGguf(p, temp);
-                    Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    OutputFiles.publish(temp, out, options.force());
                     hashed = out;
                 } else {
                     Files.createDirectory(temp);
                     writeHf(p, temp, sources, ckpt, listener, stats, ternaryWeights);
                     auditHf(p, temp);
-                    if (Files.exists(out)) {
-                        deleteRecursively(out);
-                    }
-                    Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE);
+                    OutputFiles.publish(temp, out, options.force());
                     hashed = out.resolve(HF_WEIGHTS);
                 }
             } catch (Throwable e) {
                 deleteRecursively(temp);
+                OutputFiles.unregister(temp);
                 throw e;
             }
             long total = Files.size(hashed);

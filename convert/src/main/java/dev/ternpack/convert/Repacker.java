@@ -6,6 +6,7 @@ import dev.ternpack.convert.model.TensorRole;
 import dev.ternpack.formats.BadInputException;
 import dev.ternpack.formats.DType;
 import dev.ternpack.formats.FloatDecoding;
+import dev.ternpack.formats.OutputFiles;
 import dev.ternpack.formats.Tensor;
 import dev.ternpack.formats.gguf.GgmlType;
 import dev.ternpack.formats.gguf.GgufFile;
@@ -327,6 +328,8 @@ public final class Repacker {
         long weights = 0;
         Path temp = out.resolveSibling("." + out.getFileName() + ".ternpack-"
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+        OutputFiles.removeStale(out, Converter.STALE_TEMP_MILLIS);
+        OutputFiles.register(temp);
         try {
             try (GgufWriter w = GgufWriter.create(temp)) {
                 meta.forEach(w::put);
@@ -360,9 +363,10 @@ public final class Repacker {
                 w.commit();
             }
             Converter.auditGguf(plan, temp);
-            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            OutputFiles.publish(temp, out, o.force());
         } catch (Throwable e) {
             Converter.deleteRecursively(temp);
+            OutputFiles.unregister(temp);
             throw e;
         }
         return new ConvertResult(out, Files.size(out), ternaryBytes, total - ternaryBytes, weights,
