@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Ternarize, pack and verify BitNet b1.58 models.",
-        subcommands = {ConvertCommand.class, VerifyCommand.class, InspectCommand.class, PackCommand.class,
+        subcommands = {DemoCommand.class, ConvertCommand.class, VerifyCommand.class, InspectCommand.class, PackCommand.class,
             FormatsCommand.class, SynthCommand.class, CompletionCommand.class})
 public final class Ternpack implements Runnable {
 

@@ -49,6 +49,42 @@ final class TextTable {
         }
     }
 
+    /** The same table as GitHub-flavoured Markdown: readable in a terminal and pasteable into an issue or PR. */
+    void printMarkdown(PrintWriter out) {
+        int[] width = widths();
+        printMarkdownRow(out, headers, width);
+        StringBuilder rule = new StringBuilder("|");
+        for (int i = 0; i < headers.length; i++) {
+            String dashes = "-".repeat(Math.max(3, width[i]));
+            rule.append(' ').append(rightAligned[i] ? dashes.substring(1) + ":" : dashes).append(" |");
+        }
+        out.println(rule);
+        for (String[] r : rows) {
+            printMarkdownRow(out, r, width);
+        }
+    }
+
+    private void printMarkdownRow(PrintWriter out, String[] cells, int[] width) {
+        StringBuilder line = new StringBuilder("|");
+        for (int i = 0; i < cells.length; i++) {
+            String cell = cells[i].replace("|", "\\|");
+            String pad = " ".repeat(Math.max(0, Math.max(3, width[i]) - cell.length()));
+            line.append(' ').append(rightAligned[i] ? pad + cell : cell + pad).append(" |");
+        }
+        out.println(line);
+    }
+
+    private int[] widths() {
+        int[] width = new int[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            width[i] = headers[i].length();
+            for (String[] r : rows) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        return width;
+    }
+
     private void printRow(PrintWriter out, String indent, String[] cells, int[] width) {
         StringBuilder line = new StringBuilder(indent);
         for (int i = 0; i < cells.length; i++) {
