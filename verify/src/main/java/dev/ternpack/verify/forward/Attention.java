@@ -1,9 +1,9 @@
 package dev.ternpack.verify.forward;
 
+import dev.ternpack.verify.kernel.FloatKernels;
 import dev.ternpack.verify.kernel.Parallel;
 import dev.ternpack.verify.model.ModelSpec;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Causal softmax attention with grouped-query heads: query head h reads kv head h / (heads / kvHeads). */
@@ -43,7 +43,7 @@ final class Attention {
                     for (int i = 0; i < hd; i += lanes) {
                         acc = FloatVector.fromArray(F, q, qOff + i).fma(FloatVector.fromArray(F, k, kOff + i), acc);
                     }
-                    scores[s] = acc.reduceLanes(VectorOperators.ADD) * scale;
+                    scores[s] = FloatKernels.sumLanes(acc) * scale;
                     max = Math.max(max, scores[s]);
                 }
                 float sum = 0f;

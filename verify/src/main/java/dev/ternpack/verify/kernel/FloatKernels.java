@@ -2,7 +2,7 @@ package dev.ternpack.verify.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -124,8 +124,33 @@ public final class FloatKernels {
         }
     }
 
+    /**
+     * The sum of the lanes in a fixed order (a butterfly of lanewise adds). {@code reduceLanes(ADD)} may add
+     * float lanes in a different order when JIT-compiled than when interpreted, which made the same run give
+     * perplexities differing in the 5th digit depending on when the JIT got to the kernel.
+     */
+    public static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> s : BUTTERFLY) {
+            v = v.add(v.rearrange(s));
+        }
+        return v.lane(0);
+    }
+
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] r = new VectorShuffle[steps];
+        for (int i = 0; i < steps; i++) {
+            int d = F.length() >> (i + 1);
+            r[i] = VectorShuffle.fromOp(F, lane -> lane ^ d);
+        }
+        return r;
+    }
+
     private static float finish(FloatVector acc, float[] a, int aOff, float[] b, int bOff, int from, int n) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (int i = from; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -150,7 +175,7 @@ public final class FloatKernels {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -194,7 +219,7 @@ public final class FloatKernels {
                                     a = a.add(v, VectorMask.fromLong(F, pw >>> k)).sub(v, VectorMask.fromLong(F, mw >>> k));
                                 }
                             }
-                            s = a.reduceLanes(VectorOperators.ADD);
+                            s = sumLanes(a);
                         } else {
                             for (int wi = b * wordsPerBlock; wi < wEnd; wi++) {
                                 for (int k = 0; k < 64; k++) {

@@ -12,6 +12,44 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class FloatKernelsTest {
 
+    /**
+     * The lane sum is a fixed butterfly (lane i + lane i^(n/2), then ^(n/4), ...), the same bits whether the
+     * JIT has compiled the kernel or not: checked against that order written out in scalar code, on values
+     * where the order of float additions changes the result, before and after many warm-up calls.
+     */
+    @org.junit.jupiter.api.Test
+    void laneSumHasOneFixedOrder() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        int n = species.length();
+        Random rnd = new Random(3);
+        float[][] cases = new float[64][n];
+        for (float[] c : cases) {
+            for (int i = 0; i < n; i++) {
+                c[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+            }
+        }
+        float[] first = new float[cases.length];
+        for (int round = 0; round < 20_000; round++) {
+            for (int k = 0; k < cases.length; k++) {
+                float got = FloatKernels.sumLanes(jdk.incubator.vector.FloatVector.fromArray(species, cases[k], 0));
+                if (round == 0) {
+                    float[] v = cases[k].clone();
+                    for (int d = n / 2; d >= 1; d /= 2) {
+                        float[] w = new float[n];
+                        for (int i = 0; i < n; i++) {
+                            w[i] = v[i] + v[i ^ d];
+                        }
+                        v = w;
+                    }
+                    assertEquals(Float.floatToRawIntBits(v[0]), Float.floatToRawIntBits(got), "case " + k);
+                    first[k] = got;
+                } else if (Float.floatToRawIntBits(first[k]) != Float.floatToRawIntBits(got)) {
+                    assertEquals(first[k], got, "case " + k + " changed after " + round + " calls");
+                }
+            }
+        }
+    }
+
     private static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
