@@ -5,13 +5,23 @@ import dev.ternpack.verify.eval.ProjectionAudit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * A self-contained HTML report ({@code --html}): inline CSS and SVG, no scripts, no network. Plots: trit
- * histograms and sparsity per tensor, scale per tensor (candidate against gamma), loss per window position
- * (reference against candidate), and the parity table.
+ * A self-contained HTML report ({@code --html}): inline CSS and SVG, no scripts, no network. After the parity
+ * table come the plots: loss per window position (reference against candidate), trit histograms and sparsity per
+ * layer and per tensor, and the scale of every tensor (candidate against gamma).
  */
 public final class HtmlReport {
+    /** Colours of the plots; tests look for them on a rendered page. */
+    public static final String REFERENCE_COLOR = "#2471a3";
+    public static final String CANDIDATE_COLOR = "#d68910";
+    /** Trit colours -1, 0, +1. */
+    public static final String[] TRIT_COLORS = {"#c0392b", "#bdc3c7", "#2471a3"};
+    public static final String GAMMA_COLOR = "#8e44ad";
+    public static final String SCALE_COLOR = "#17a589";
+
     private HtmlReport() {
     }
 
@@ -60,35 +70,58 @@ public final class HtmlReport {
             sb.append("<h2>Loss per position in the window</h2>\n<p>Mean negative log-likelihood of the next token at each "
                     + "position, averaged over windows. The curves should lie on top of each other.</p>\n");
             sb.append("<div id=\"loss-plot\">").append(Svg.lines("position in window", "mean NLL (nats)", List.of(
-                    new Svg.Series("reference", r.parity().reference().positionNll(), "#2471a3"),
-                    new Svg.Series("candidate", r.parity().candidate().positionNll(), "#d68910")), false)).append("</div>\n");
+                    new Svg.Series("reference", r.parity().reference().positionNll(), REFERENCE_COLOR,
+                            Svg.Style.WIDE_LINE),
+                    new Svg.Series("candidate", r.parity().candidate().positionNll(), CANDIDATE_COLOR,
+                            Svg.Style.LINE)))).append("</div>\n");
         } else {
             sb.append("<h2>Loss per position in the window</h2>\n<div id=\"loss-plot\">").append(Svg.lines(
                     "position in window", "mean NLL (nats)", List.of(new Svg.Series("model",
-                            r.candidatePerplexity().positionNll(), "#2471a3")), false)).append("</div>\n");
+                            r.candidatePerplexity().positionNll(), CANDIDATE_COLOR, Svg.Style.LINE))))
+                    .append("</div>\n");
         }
 
         if (!r.audits().isEmpty()) {
             List<String> labels = new ArrayList<>();
             List<double[]> fractions = new ArrayList<>();
-            double[] ratio = new double[r.audits().size()];
-            int i = 0;
+            Map<Integer, long[]> perLayer = new TreeMap<>(); // layer -> counts of -1, 0, +1
             for (ProjectionAudit a : r.audits()) {
-                if (a.candidateCounts() != null) {
+                long[] c = a.candidateCounts();
+                if (c != null) {
                     labels.add(a.tensor());
-                    long[] c = a.candidateCounts();
                     fractions.add(new double[] {(double) c[0] / a.elements(), (double) c[1] / a.elements(),
                             (double) c[2] / a.elements()});
+                    long[] sum = perLayer.computeIfAbsent(a.layer(), k -> new long[3]);
+                    for (int t = 0; t < 3; t++) {
+                        sum[t] += c[t];
+                    }
                 }
-                ratio[i++] = a.candidateScale() / a.referenceScale();
             }
-            sb.append("<h2>Trits per tensor</h2>\n<p>Share of -1, 0 and +1 in each projection of the candidate, "
-                    + "and its sparsity.</p>\n<div id=\"trit-histograms\">")
-                    .append(Svg.stackedBars(labels, fractions, new String[] {"-1", "0", "+1"})).append("</div>\n");
-            sb.append("<h2>Scale per tensor</h2>\n<p>Candidate scale divided by gamma = mean|W| of the latent weights, "
-                    + "tensor by tensor in layer order (1.0 is exact; fp16 folding moves it by at most 0.05%).</p>\n")
-                    .append("<div id=\"scale-plot\">").append(Svg.lines("tensor (layer order)", "scale / gamma",
-                            List.of(new Svg.Series("candidate / reference", ratio, "#8e44ad")), true)).append("</div>\n");
+            if (!labels.isEmpty()) {
+                List<String> layerLabels = new ArrayList<>();
+                List<double[]> layerFractions = new ArrayList<>();
+                perLayer.forEach((layer, c) -> {
+                    double n = c[0] + c[1] + c[2];
+                    layerLabels.add("layer " + layer);
+                    layerFractions.add(new double[] {c[0] / n, c[1] / n, c[2] / n});
+                });
+                String[] trits = {"-1", "0", "+1"};
+                sb.append("<h2>Trits per layer</h2>\n<p>Share of -1, 0 and +1 over all projections of each layer of the"
+                        + " candidate; the grey share is the sparsity.</p>\n<div id=\"trits-per-layer\">")
+                        .append(Svg.stackedBars(layerLabels, layerFractions, trits, TRIT_COLORS)).append("</div>\n");
+                sb.append("<h2>Trits per tensor</h2>\n<p>The same for every projection, in layer order.</p>\n"
+                        + "<div id=\"trit-histograms\">")
+                        .append(Svg.stackedBars(labels, fractions, trits, TRIT_COLORS)).append("</div>\n");
+            }
+            double[] gamma = r.audits().stream().mapToDouble(ProjectionAudit::referenceScale).toArray();
+            double[] scale = r.audits().stream().mapToDouble(ProjectionAudit::candidateScale).toArray();
+            sb.append("<h2>Scale per tensor</h2>\n<p>The candidate's scale of each projection (dots) against gamma ="
+                    + " mean|W| of the latent weights (line), tensor by tensor in layer order. The dots should sit on"
+                    + " the line; fp16 folding moves a scale by at most 0.05%, see the relative error below.</p>\n")
+                    .append("<div id=\"scale-plot\">").append(Svg.lines("tensor (layer order)", "scale", List.of(
+                            new Svg.Series("gamma (reference)", gamma, GAMMA_COLOR, Svg.Style.WIDE_LINE),
+                            new Svg.Series("candidate scale", scale, SCALE_COLOR, Svg.Style.DOTS))))
+                    .append("</div>\n");
             sb.append("<h2>Tensors</h2>\n<table id=\"tensors\"><tr><th>tensor</th><th>storage</th><th>trit mismatches</th>"
                     + "<th>gamma</th><th>scale</th><th>rel. error</th><th>sparsity</th></tr>\n");
             for (ProjectionAudit a : r.audits()) {
