@@ -221,8 +221,8 @@ public final class VerifyCommand implements Callable<Integer> {
             out.println("note:       " + note);
         }
         out.printf(Locale.ROOT, "tokens:     %s: %d tokens, %d windows of %d (%d predictions), activations %s,"
-                + " %d threads%n", s.tokenSource(), s.tokensAvailable(), s.windows(), s.ctx(),
-                (long) s.windows() * (s.ctx() - 1), s.activations(), s.threads());
+                + " %s%n", s.tokenSource(), s.tokensAvailable(), s.windows(), s.ctx(),
+                (long) s.windows() * (s.ctx() - 1), s.activations(), s.threadCount());
         ParityMetrics p = r.parity();
         if (p == null) {
             out.printf(Locale.ROOT, "perplexity: %.4f (mean NLL %.6f nats)%n", r.candidatePerplexity().perplexity(),

@@ -89,6 +89,16 @@ class VerifyCommandTest {
     }
 
     @Test
+    void theCiLogSaysOneThreadNotOneThreads() {
+        CliRun r = CliRun.run("verify", RELU2, "--tokens", TOKENS, "--max-tokens", "128", "-t", "1");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains(", activations per-token, 1 thread\n"), r.out());
+        CliRun two = CliRun.run("verify", RELU2, "--tokens", TOKENS, "--max-tokens", "128", "-t", "2");
+        assertTrue(two.out().contains(", activations per-token, 2 threads\n"), two.out());
+        assertEquals("", r.err() + two.err(), "stderr holds nothing when not at a terminal");
+    }
+
+    @Test
     void badInputIsOneLineAndExitThree() throws IOException {
         CliRun r = CliRun.run("verify", tmp.resolve("nope").toString(), "--tokens", TOKENS);
         assertEquals(3, r.exitCode(), r.toString());
