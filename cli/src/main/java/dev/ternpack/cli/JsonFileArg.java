@@ -20,8 +20,12 @@ final class JsonFileArg implements CommandLine.IParameterPreprocessor {
 
     @Override
     public boolean preprocess(Stack<String> args, CommandSpec commandSpec, ArgSpec argSpec, Map<String, Object> info) {
-        if (!" ".equals(info.get("separator"))) {
-            return false; // --json=FILE: picocli takes the attached value
+        if (!" ".equals(info.get("separator"))) { // --json=FILE: picocli takes the attached value
+            if (!args.isEmpty() && args.peek().isBlank()) {
+                throw new CommandLine.ParameterException(commandSpec.commandLine(),
+                        "--json= names no file: write --json=FILE, or --json alone for stdout");
+            }
+            return false;
         }
         String next = args.isEmpty() ? null : args.peek();
         boolean isFile = next != null && (next.equals(STDOUT)

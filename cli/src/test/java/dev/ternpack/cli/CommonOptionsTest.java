@@ -54,6 +54,13 @@ class CommonOptionsTest {
     }
 
     @Test
+    void anEmptyFileNameIsAUsageError() {
+        CliRun r = CliRun.run("inspect", SILU, "--json=");
+        assertEquals(ExitCodes.USAGE, r.exitCode(), r.toString());
+        assertTrue(r.err().startsWith("error: --json= names no file"), r.err());
+    }
+
+    @Test
     void formatsQuietPrintsOneLinePerFormat() {
         CliRun r = CliRun.run("formats", SILU, "-q");
         assertEquals(0, r.exitCode(), r.toString());
