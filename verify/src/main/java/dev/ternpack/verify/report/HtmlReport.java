@@ -52,7 +52,8 @@ public final class HtmlReport {
                 (long) s.windows() * (s.ctx() - 1), esc(s.activations()), s.threadCount(), r.seconds(),
                 esc(r.toolVersion())));
 
-        sb.append("<h2>Parity</h2>\n<table id=\"parity\"><tr><th>check</th><th>value</th><th>limit</th><th></th></tr>\n");
+        sb.append(r.gate() == null ? "<h2>Perplexity</h2>\n" : "<h2>Parity</h2>\n")
+                .append("<table id=\"parity\"><tr><th>check</th><th>value</th><th>limit</th><th></th></tr>\n");
         if (r.gate() == null) {
             sb.append(String.format(Locale.ROOT, "<tr><td>perplexity</td><td>%.4f</td><td></td><td></td></tr>%n",
                     r.candidatePerplexity().perplexity()));
