@@ -61,6 +61,18 @@ class CommonOptionsTest {
     }
 
     @Test
+    void usageErrorsReadWell() {
+        CliRun typo = CliRun.run("conver", SILU);
+        assertEquals(ExitCodes.USAGE, typo.exitCode(), typo.toString());
+        assertEquals(List.of("error: Unmatched arguments from index 0: 'conver', '" + SILU + "'",
+                "Did you mean convert?", "Try 'ternpack --help' for more."), typo.err().lines().toList());
+        CliRun noText = CliRun.run("verify", "x.gguf");
+        assertEquals(ExitCodes.USAGE, noText.exitCode(), noText.toString());
+        assertTrue(noText.err().startsWith("error: Missing required argument (specify one of these):"
+                + " (--text=FILE | --tokens=FILE)\n"), noText.err());
+    }
+
+    @Test
     void formatsQuietPrintsOneLinePerFormat() {
         CliRun r = CliRun.run("formats", SILU, "-q");
         assertEquals(0, r.exitCode(), r.toString());
