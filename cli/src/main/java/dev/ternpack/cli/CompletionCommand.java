@@ -9,10 +9,20 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "generate-completion",
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
-        description = "Print a bash/zsh completion script for ternpack.",
-        footer = {"", "Example:",
-                "  source <(./ternpack generate-completion)      # this shell",
-                "  ./ternpack generate-completion > ~/.local/share/bash-completion/completions/ternpack"})
+        description = {
+            "Print a bash/zsh completion script for ternpack.",
+            "",
+            "The script completes command names, options and the values of --format, --scale-mode and the other"
+                    + " options with a fixed set of values. It is generated from the commands themselves, so"
+                    + " regenerate it after updating ternpack.",
+            ""},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  source <(ternpack generate-completion)     (in this shell only)",
+            "  ternpack generate-completion \\",
+            "      > ~/.local/share/bash-completion/completions/ternpack",
+            "",
+            "Exit codes: 0 ok, 2 usage error, 1 internal error."})
 final class CompletionCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -29,25 +29,27 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Ternarize a trained BitNet b1.58 checkpoint (BF16/F16/F32 latent weights) and pack it for a runtime.",
+            "Ternarize a trained BitNet b1.58 checkpoint and pack it for a runtime.",
             "",
-            "Each BitLinear projection becomes trits {-1,0,+1} with one absmean scale per tensor; embeddings and"
-                    + " norms stay high precision. Formats: tq2_0 and tq1_0 (GGUF for stock llama.cpp, arch bitnet),"
-                    + " i2_s (GGUF for bitnet.cpp), hf-2bit (a transformers directory, quant_method bitnet)."
-                    + " Run 'ternpack formats CHECKPOINT_DIR' to compare them for a model.",
+            "Each BitLinear projection of the latent BF16/F16/F32 weights becomes trits (-1, 0 or +1) with one"
+                    + " absmean scale per tensor; embeddings and norms stay high precision. Formats: tq2_0 and"
+                    + " tq1_0 (GGUF for stock llama.cpp, arch bitnet), i2_s (GGUF for bitnet.cpp), hf-2bit (a"
+                    + " transformers directory, quant_method bitnet). 'ternpack formats CHECKPOINT_DIR' compares"
+                    + " them for a model.",
             "",
             "The output is written to a temp file beside OUT, audited by re-reading it, then renamed: on any"
                     + " error nothing is left at OUT. The bytes are the same for any --threads.",
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack convert testdata/models/tiny-bitnet-silu -f tq2_0 -o tiny.gguf",
-            "  ternpack convert ckpt -f tq1_0 --scale-mode tensor -o model-tq1_0.gguf",
-            "  ternpack convert ckpt -f hf-2bit -o ckpt-packed/ --json summary.json",
-            "  ternpack convert ckpt -f tq2_0 -o x.gguf --plan   (what would be written)",
+            "  ternpack convert testdata/models/tiny-bitnet-silu -f tq2_0 -o tiny-tq2_0.gguf",
+            "  ternpack convert testdata/models/tiny-bitnet-silu -f hf-2bit -o tiny-hf-2bit/",
+            "  ternpack convert testdata/models/tiny-bitnet-silu -f i2_s -o tiny-i2_s.gguf \\",
+            "      --json convert.json",
+            "  ternpack convert testdata/models/tiny-bitnet-relu2 -f tq1_0 -o x.gguf --plan",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
+            "2 usage error, 1 internal error."})
 public final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "CHECKPOINT_DIR",
@@ -65,8 +67,8 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--scale-mode", paramLabel = "MODE", defaultValue = "fold",
             converter = ConvertOptionsConverters.Scale.class, completionCandidates = ConvertOptionsConverters.Scale.class,
-            description = "TQ only: fold (gamma as fp16 in every block, as llama-quantize does) or tensor (exact F32"
-                    + " blk.N.<proj>.scale tensors). Default: ${DEFAULT-VALUE}.")
+            description = "TQ only: fold (gamma as fp16 in every block, as llama-quantize does) or tensor (gamma"
+                    + " exact, as an F32 tensor next to each projection). Default: ${DEFAULT-VALUE}.")
     ScaleMode scaleMode;
 
     @Option(names = "--embedding-type", paramLabel = "TYPE", defaultValue = "f16",
@@ -78,15 +80,15 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--fallback", paramLabel = "TYPE", defaultValue = "none",
             converter = ConvertOptionsConverters.Fallback.class,
             completionCandidates = ConvertOptionsConverters.Fallback.class,
-            description = "GGUF only: write projections whose row length the packed type cannot take as"
-                    + " ${COMPLETION-CANDIDATES} (ternarized values) instead of failing. Each is reported.")
+            description = "GGUF only: write a projection whose row length the packed type cannot take as TYPE"
+                    + " (${COMPLETION-CANDIDATES}; the values stay ternary) instead of failing. Each is reported.")
     ConvertOptions.Fallback fallback;
 
     @Option(names = "--allow-ptq", description = "Convert a model that was not trained ternary (post-training"
             + " ternarization; usually destroys it).")
     boolean allowPtq;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all processors).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: one per processor).")
     Integer threads;
 
     @Option(names = "--force", description = "Replace OUT if it exists.")
@@ -95,8 +97,10 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--plan", description = "Print every output tensor (name, type, shape, bytes) and write nothing.")
     boolean planOnly;
 
-    @Option(names = "--json", arity = "0..1", fallbackValue = "-", paramLabel = "FILE",
-            description = "Write the summary (or plan) as JSON to stdout, or to FILE.")
+    @Option(names = "--json", arity = "0..1", fallbackValue = JsonFileArg.STDOUT, paramLabel = "FILE",
+            preprocessor = JsonFileArg.class,
+            description = "Write the summary as JSON to FILE, or to stdout instead of the text without FILE;"
+                    + " with --plan, the plan." + JsonFileArg.NOTE)
     String json;
 
     @Mixin

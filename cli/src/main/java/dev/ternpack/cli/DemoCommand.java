@@ -36,26 +36,26 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Convert a trained BitNet b1.58 checkpoint to every packed format (tq2_0, tq1_0, i2_s, hf-2bit) and"
-                    + " verify each one against the checkpoint itself, then print one table: size, bits per weight,"
-                    + " perplexity, its change against the ternarized latent model, top-1 agreement and the verdict.",
+            "Convert a checkpoint to every packed format and verify each one against it.",
             "",
-            "Without arguments it uses the tiny checkpoint bundled in testdata/ (a SiLU BitNet trained for this project,"
-                    + " the architecture stock llama.cpp runs) and the bundled evaluation text, and finishes in well under a minute. The"
-                    + " artifacts are kept in --out (default: a new temp directory) so you can load them in"
-                    + " llama.cpp, bitnet.cpp or transformers afterwards.",
+            "Each format (tq2_0, tq1_0, i2_s and hf-2bit, or those in --formats) is converted as 'ternpack"
+                    + " convert' does and checked as 'ternpack verify --reference' does, with the reference model"
+                    + " run once and shared. The result is one table: size, bits per weight, perplexity, its change"
+                    + " against the ternarized latent model, top-1 agreement and the verdict.",
             "",
-            "It is 'ternpack convert' once per format and 'ternpack verify --reference' on each result, with the"
-                    + " reference model run once and shared.",
+            "Without arguments it uses the tiny checkpoint bundled in testdata/ (a SiLU BitNet trained for this"
+                    + " project, the architecture stock llama.cpp runs) and the bundled evaluation text, and"
+                    + " finishes in well under a minute. The artifacts stay in DIR (default: a new temp"
+                    + " directory), ready for llama.cpp, bitnet.cpp or transformers.",
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
             "  ternpack demo",
-            "  ternpack demo my-checkpoint/ --text eval.txt --out exported/",
-            "  ternpack demo --formats tq2_0,i2_s --max-tokens 2048",
+            "  ternpack demo testdata/models/tiny-bitnet-relu2 -o demo-relu2/",
+            "  ternpack demo --formats tq2_0,i2_s --max-tokens 2048 --json demo.json",
             "",
-            "Exit codes: 0 every format passed, 4 some format failed the gate, 3 bad input, 2 usage error,",
-            "1 internal error."})
+            "Exit codes: 0 every format passed, 4 some format failed the gate, 3 bad input,",
+            "2 usage error, 1 internal error."})
 public final class DemoCommand implements Callable<Integer> {
     /** The bundled fixture, relative to the repository root. */
     static final String DEFAULT_CHECKPOINT = "testdata/models/tiny-bitnet-silu";
@@ -70,12 +70,12 @@ public final class DemoCommand implements Callable<Integer> {
             description = "UTF-8 text to evaluate on. Default: the bundled " + DEFAULT_TEXT + ".")
     Path text;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "DIR",
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR",
             description = "Directory for the artifacts (created; must not hold them already). Default: a new"
                     + " temp directory.")
     Path out;
 
-    @Option(names = "--force", description = "Replace artifacts already in --out.")
+    @Option(names = "--force", description = "Replace artifacts already in DIR.")
     boolean force;
 
     @Option(names = "--formats", paramLabel = "LIST", split = ",", converter = ConvertOptionsConverters.Format.class,
@@ -90,12 +90,13 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Evaluate at most this many tokens; 0 for the whole text (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: available processors).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: one per processor).")
     Integer threads;
 
-    @Option(names = "--json", paramLabel = "FILE", arity = "0..1", fallbackValue = "-",
-            description = "Also write every verification report as one JSON array to FILE, or to stdout"
-                    + " (then the table is not printed) without FILE.")
+    @Option(names = "--json", paramLabel = "FILE", arity = "0..1", fallbackValue = JsonFileArg.STDOUT,
+            preprocessor = JsonFileArg.class,
+            description = "Write every verification report, as one JSON array, to FILE, or to stdout instead of the"
+                    + " table without FILE." + JsonFileArg.NOTE)
     String json;
 
     @Mixin
@@ -192,8 +193,11 @@ public final class DemoCommand implements Callable<Integer> {
                 VerifyCommand.write(Path.of(json), array);
             }
         }
-        if (!jsonToStdout) {
+        if (!jsonToStdout && !common.quiet) {
             printTable(stdout, rows, referencePpl, dir);
+        }
+        if (!jsonToStdout) {
+            stdout.println(resultLine(rows));
         }
         stdout.flush();
         return rows.stream().allMatch(r -> r.report.passed()) ? ExitCodes.OK : ExitCodes.VERIFY_FAILED;
@@ -214,18 +218,19 @@ public final class DemoCommand implements Callable<Integer> {
         }
         t.printMarkdown(o);
         o.println();
-        long failed = rows.stream().filter(r -> !r.report.passed()).count();
         var s = rows.get(0).report.settings();
         o.printf(Locale.ROOT, "%d tokens in %d windows of %d, gate: |Δppl| <= %.2f%%, top-1 >= %.0f%%, mean KL <= %.2g%n",
                 (long) s.windows() * s.ctx(), s.windows(), s.ctx(), 100 * Thresholds.DEFAULTS.maxPplDelta(),
                 100 * Thresholds.DEFAULTS.minTop1(), Thresholds.DEFAULTS.maxKl());
         o.println("artifacts: " + dir);
-        if (failed == 0) {
-            o.println("all " + rows.size() + " formats compute what the trained checkpoint computes");
-        } else {
-            o.println(failed + " of " + rows.size() + " formats FAILED; see 'ternpack verify FILE --reference"
-                    + " CHECKPOINT_DIR --text FILE' for the failing checks");
-        }
+    }
+
+    /** The last line of the output, and the only one with --quiet. */
+    private static String resultLine(List<Row> rows) {
+        long failed = rows.stream().filter(r -> !r.report.passed()).count();
+        return failed == 0 ? "all " + rows.size() + " formats compute what the trained checkpoint computes"
+                : failed + " of " + rows.size() + " formats FAILED; see 'ternpack verify FILE --reference"
+                        + " CHECKPOINT_DIR --text FILE' for the failing checks";
     }
 
     private static String fixed(double v, int digits) {

@@ -39,7 +39,12 @@ public final class ExitCodes {
         });
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("error: " + ex.getMessage());
+            String message = ex.getMessage();
+            // picocli starts some messages (argument groups) with its own "Error: ".
+            err.println("error: " + (message.startsWith("Error: ") ? message.substring("Error: ".length()) : message));
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                err.println("Did you mean " + u.getSuggestions().get(0) + "?"); // the closest; the rest are loose
+            }
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more.");
             err.flush();
             return USAGE;

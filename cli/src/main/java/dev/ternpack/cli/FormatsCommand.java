@@ -23,25 +23,29 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Compare the output formats for a checkpoint: size, bits per ternary weight, runtimes that load it,"
-                    + " and the tensors it cannot hold (which would need --fallback).",
+            "Compare the output formats for a checkpoint, writing nothing.",
             "",
-            "Nothing is written: each format is planned as 'ternpack convert --plan' would.",
+            "For each format: the size, bits per ternary weight, the runtimes that load it, and the tensors it"
+                    + " cannot hold (which would need --fallback). Each format is planned as 'ternpack convert"
+                    + " --plan' would.",
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
             "  ternpack formats testdata/models/tiny-bitnet-relu2",
-            "  ternpack formats ckpt --json | jq '.formats[] | {format, total_bytes}'",
+            "  ternpack formats testdata/models/tiny-bitnet-silu --json \\",
+            "      | jq '.formats[] | {format, total_bytes}'",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
+            "2 usage error, 1 internal error."})
 public final class FormatsCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "CHECKPOINT_DIR", description = "Directory with config.json and *.safetensors.")
     Path input;
 
-    @Option(names = "--json", arity = "0..1", fallbackValue = "-", paramLabel = "FILE",
-            description = "Write the comparison as JSON to stdout, or to FILE.")
+    @Option(names = "--json", arity = "0..1", fallbackValue = JsonFileArg.STDOUT, paramLabel = "FILE",
+            preprocessor = JsonFileArg.class,
+            description = "Write the comparison as JSON to FILE, or to stdout instead of the text without FILE."
+                    + JsonFileArg.NOTE)
     String json;
 
     @Option(names = "--allow-ptq", description = "Plan for a model not trained ternary too.")
@@ -100,9 +104,32 @@ public final class FormatsCommand implements Callable<Integer> {
             ConvertOptionsConverters.writeJson(cl, json, report);
         }
         if (json == null || !json.equals("-")) {
-            print(cl.getOut(), report);
+            if (common.quiet) {
+                printQuiet(cl.getOut(), report);
+            } else {
+                print(cl.getOut(), report);
+            }
         }
         return ExitCodes.OK;
+    }
+
+    /** One line per format: its size, or why it cannot hold the model as it is. */
+    private static void printQuiet(PrintWriter out, JsonObject report) {
+        for (var e : report.getAsJsonArray("formats")) {
+            JsonObject r = e.getAsJsonObject();
+            String line = r.get("format").getAsString() + ": ";
+            if (r.has("problem") && !r.has("total_bytes")) {
+                line += "cannot convert: " + r.get("problem").getAsString();
+            } else {
+                line += ConvertCommand.mib(r.get("total_bytes").getAsLong());
+                int fallbacks = r.getAsJsonArray("needs_fallback").size();
+                if (fallbacks > 0) {
+                    line += " with --fallback for " + fallbacks + " tensor(s)";
+                }
+            }
+            out.println(line);
+        }
+        out.flush();
     }
 
     private static void print(PrintWriter out, JsonObject report) {

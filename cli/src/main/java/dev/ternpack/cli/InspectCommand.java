@@ -45,23 +45,25 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Show the architecture, hyper-parameters and every tensor (name, type, shape, bytes) of a model, with"
-                    + " totals by type.",
+            "Show what a checkpoint directory, safetensors file or GGUF file holds.",
             "",
-            "PATH is a checkpoint directory (config.json and one or several safetensors files with"
-                    + " model.safetensors.index.json), a .safetensors file, a model.safetensors.index.json or a .gguf"
-                    + " file. For GGUF the metadata keys are listed with their values (arrays as type, length and"
-                    + " first items); for safetensors the __metadata__ map. With -q only the summary line is printed.",
+            "Prints the architecture, the hyper-parameters and every tensor (name, type, shape, bytes) with"
+                    + " totals by type. PATH is a checkpoint directory (config.json and one or several safetensors"
+                    + " files with model.safetensors.index.json), one safetensors file, an index"
+                    + " file or a GGUF file. For GGUF the metadata keys are listed with"
+                    + " their values (arrays as type, length and first items); for safetensors the __metadata__"
+                    + " map. Every header is read by the same strict readers the other commands use, so a file"
+                    + " that will not convert fails here with the same one-line error.",
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack inspect testdata/models/tiny-bitnet-silu   (directory, sharded)",
-            "  ternpack inspect model.safetensors",
-            "  ternpack inspect model-tq2_0.gguf",
-            "  ternpack inspect model-tq2_0.gguf --json | jq '.tensors[0]'",
+            "  ternpack inspect testdata/models/tiny-bitnet-silu",
+            "  ternpack inspect testdata/models/tiny-bitnet-relu2/model.safetensors -q",
+            "  # tiny-tq2_0.gguf from the first example of 'ternpack convert'",
+            "  ternpack inspect tiny-tq2_0.gguf --json | jq '.tensors[0]'",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
+            "2 usage error, 1 internal error."})
 public final class InspectCommand implements Callable<Integer> {
     /** Array elements shown before an array is cut short. */
     static final int ARRAY_PREVIEW = 8;
@@ -71,8 +73,11 @@ public final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "Checkpoint directory, .safetensors, index .json or .gguf.")
     Path path;
 
-    @Option(names = "--json", description = "Print the report as one JSON object on stdout.")
-    boolean json;
+    @Option(names = "--json", arity = "0..1", fallbackValue = JsonFileArg.STDOUT, paramLabel = "FILE",
+            preprocessor = JsonFileArg.class,
+            description = "Write the report as one JSON object to FILE, or to stdout instead of the text without"
+                    + " FILE." + JsonFileArg.NOTE)
+    String json;
 
     @Mixin
     CommonOptions common = new CommonOptions();
@@ -89,17 +94,23 @@ public final class InspectCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         if (!Files.exists(path)) {
             throw new BadInputException(path, "no such file or directory");
         }
         JsonObject report = Files.isDirectory(path) || !isGguf(path) ? safetensorsReport() : ggufReport();
         PrintWriter out = spec.commandLine().getOut();
-        if (json) {
+        if (json != null) {
             // NaN and infinities (legal GGUF float values) are written as Python's json module writes them.
-            out.println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls()
-                    .serializeSpecialFloatingPointValues().create().toJson(report));
-        } else {
+            String text = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls()
+                    .serializeSpecialFloatingPointValues().create().toJson(report) + "\n";
+            if (json.equals(JsonFileArg.STDOUT)) {
+                out.print(text);
+            } else {
+                VerifyCommand.write(Path.of(json), text);
+            }
+        }
+        if (json == null || !json.equals(JsonFileArg.STDOUT)) {
             printText(out, report);
         }
         out.flush();

@@ -23,23 +23,23 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Re-pack a packed BitNet artifact into another ternary layout without the latent weights.",
+            "Re-pack a packed BitNet artifact into another ternary layout, without the latent weights.",
             "",
             "ARTIFACT is a GGUF with TQ2_0, TQ1_0 or I2_S projections, or an HF 2-bit directory (quant_method"
                     + " bitnet, with config.json and tokenizer.json). Every projection is unpacked to its trits and"
                     + " scale and packed again, so the trits never change; other tensors and the metadata are"
-                    + " carried over (arch bitnet <-> bitnet-b1.58). The output formats are tq2_0, tq1_0 and i2_s: a"
-                    + " GGUF lacks the config.json and tokenizer files of an HF directory, so GGUF -> hf-2bit is"
+                    + " carried over (arch bitnet <-> bitnet-b1.58). The output formats are tq2_0, tq1_0 and i2_s:"
+                    + " a GGUF lacks the config.json and tokenizer files of an HF directory, so GGUF -> hf-2bit is"
                     + " refused (convert the original checkpoint instead).",
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack pack model-tq2_0.gguf --format tq1_0 -o model-tq1_0.gguf",
-            "  ternpack pack model-tq2_0.gguf --format i2_s -o model-i2_s.gguf",
-            "  ternpack pack bitnet-b1.58-2B-4T/ --format tq2_0 -o 2b4t-tq2_0.gguf",
+            "  # tiny-tq2_0.gguf and tiny-hf-2bit/ from the examples of 'ternpack convert'",
+            "  ternpack pack tiny-tq2_0.gguf -f tq1_0 -o tiny-tq1_0.gguf",
+            "  ternpack pack tiny-hf-2bit/ -f tq2_0 -o tiny-from-hf.gguf --json pack.json",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
+            "2 usage error, 1 internal error."})
 public final class PackCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "ARTIFACT", description = "Packed GGUF file or HF 2-bit directory.")
@@ -67,8 +67,10 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace OUT if it exists.")
     boolean force;
 
-    @Option(names = "--json", arity = "0..1", fallbackValue = "-", paramLabel = "FILE",
-            description = "Write the summary as JSON to stdout, or to FILE.")
+    @Option(names = "--json", arity = "0..1", fallbackValue = JsonFileArg.STDOUT, paramLabel = "FILE",
+            preprocessor = JsonFileArg.class,
+            description = "Write the summary as JSON to FILE, or to stdout instead of the text without FILE."
+                    + JsonFileArg.NOTE)
     String json;
 
     @Mixin

@@ -14,17 +14,29 @@ import picocli.CommandLine.Parameters;
         hidden = true,
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
-        description = {"Write a random BF16 checkpoint with microsoft/bitnet-b1.58-2B-4T's shapes (for benchmarks"
-                + " of convert and verify; the weights mean nothing).", ""},
-        footer = {"", "Example:", "  ternpack synth /tmp/synth-2l --layers 2 --seed 1"})
+        sortOptions = false,
+        description = {
+            "Write a random checkpoint with microsoft/bitnet-b1.58-2B-4T's shapes, for benchmarks.",
+            "",
+            "The BF16 weights are random (the same for the same --seed) and mean nothing: the checkpoint exists to"
+                    + " time 'ternpack convert' and 'ternpack verify' on a model of real size without downloading"
+                    + " one. Thirty layers take about 4.8 GB.",
+            ""},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  ternpack synth /tmp/synth-2l --layers 2 --seed 1",
+            "  ternpack convert /tmp/synth-2l -f tq2_0 -o /tmp/synth-2l.gguf",
+            "",
+            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
+            "2 usage error, 1 internal error."})
 public final class SynthCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "OUT_DIR", description = "Directory to create.")
     Path output;
 
-    @Option(names = "--layers", defaultValue = "30", paramLabel = "N", description = "Decoder layers (default 30).")
+    @Option(names = "--layers", defaultValue = "30", paramLabel = "N", description = "Decoder layers (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Random seed (default 1).")
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Mixin

@@ -40,8 +40,7 @@ import picocli.CommandLine.Parameters;
         versionProvider = Version.class,
         sortOptions = false,
         description = {
-            "Run a BitNet b1.58 model on a text and report its perplexity; with --reference, check that it computes"
-                    + " the same function as the trained latent checkpoint and pass or fail a gate.",
+            "Measure a model's perplexity; with --reference, check it computes what the trained model does.",
             "",
             "MODEL is a checkpoint directory (latent safetensors, or Hugging Face packed 2-bit with quant_method"
                     + " bitnet) or a GGUF file (TQ1_0, TQ2_0, I2_S, or F16/F32/BF16/Q8_0 projections).",
@@ -62,13 +61,17 @@ import picocli.CommandLine.Parameters;
             ""},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ternpack verify model-tq2_0.gguf --reference checkpoint/ --text eval.txt",
-            "  ternpack verify model-i2_s.gguf --reference checkpoint/ --tokens ids.txt --ctx 256 --junit verify.xml",
-            "  ternpack verify checkpoint/ --text eval.txt --max-tokens 8192     (perplexity only)",
-            "  ternpack verify packed-hf/ --reference checkpoint/ --text eval.txt --json report.json -q",
+            "  # tiny-tq2_0.gguf from the first example of 'ternpack convert'",
+            "  ternpack verify tiny-tq2_0.gguf --reference testdata/models/tiny-bitnet-silu \\",
+            "      --text testdata/text/eval.txt",
+            "  ternpack verify tiny-tq2_0.gguf --reference testdata/models/tiny-bitnet-silu \\",
+            "      --tokens testdata/text/eval_tokens.txt --ctx 256 --junit verify.xml \\",
+            "      --html verify.html --json verify.json -q",
+            "  # perplexity only, of the checkpoint itself:",
+            "  ternpack verify testdata/models/tiny-bitnet-silu --text testdata/text/eval.txt",
             "",
-            "Exit codes: 0 pass (or perplexity computed), 4 the gate failed, 3 bad input (one line: error: FILE:",
-            "what is wrong), 2 usage error, 1 internal error."})
+            "Exit codes: 0 pass (or perplexity computed), 4 the gate failed, 3 bad input",
+            "(one line: error: FILE: what is wrong), 2 usage error, 1 internal error."})
 public final class VerifyCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model under test: checkpoint directory or .gguf file.")
@@ -117,18 +120,20 @@ public final class VerifyCommand implements Callable<Integer> {
             description = "Largest allowed mean KL(reference || model), nats per token (default: 0.005).")
     Double maxKl;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: available processors).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: one per processor).")
     Integer threads;
 
-    @Option(names = "--json", paramLabel = "FILE", arity = "0..1", fallbackValue = "-",
-            description = "Write the JSON report to FILE, or to stdout (instead of the text) when FILE is omitted"
-                    + " (write --json=FILE before MODEL).")
+    @Option(names = "--json", paramLabel = "FILE", arity = "0..1", fallbackValue = JsonFileArg.STDOUT,
+            preprocessor = JsonFileArg.class,
+            description = "Write the report as JSON to FILE, or to stdout instead of the text without FILE."
+                    + JsonFileArg.NOTE)
     String json;
 
     @Option(names = "--junit", paramLabel = "FILE", description = "Write a JUnit XML report (one test per check).")
     Path junit;
 
-    @Option(names = "--html", paramLabel = "FILE", description = "Write an HTML report.")
+    @Option(names = "--html", paramLabel = "FILE", description = "Write a self-contained HTML report: tables and plots, no"
+            + " scripts, nothing fetched from the network.")
     Path html;
 
     @Option(names = "--markdown", paramLabel = "FILE", description = "Write a Markdown report.")
@@ -216,8 +221,8 @@ public final class VerifyCommand implements Callable<Integer> {
             out.println("note:       " + note);
         }
         out.printf(Locale.ROOT, "tokens:     %s: %d tokens, %d windows of %d (%d predictions), activations %s,"
-                + " %d threads%n", s.tokenSource(), s.tokensAvailable(), s.windows(), s.ctx(),
-                (long) s.windows() * (s.ctx() - 1), s.activations(), s.threads());
+                + " %s%n", s.tokenSource(), s.tokensAvailable(), s.windows(), s.ctx(),
+                (long) s.windows() * (s.ctx() - 1), s.activations(), s.threadCount());
         ParityMetrics p = r.parity();
         if (p == null) {
             out.printf(Locale.ROOT, "perplexity: %.4f (mean NLL %.6f nats)%n", r.candidatePerplexity().perplexity(),

@@ -40,6 +40,15 @@ class DemoCommandTest {
     }
 
     @Test
+    void quietPrintsOnlyTheResultLine() {
+        CliRun r = CliRun.run("demo", "--formats", "tq2_0", "--max-tokens", "256", "-t", "2", "-q",
+                "--output", tmp.resolve("q").toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("all 1 formats compute what the trained checkpoint computes\n", r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
     void aDirectoryThatIsNoCheckpointIsBadInput() throws Exception {
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         CliRun r = CliRun.run("demo", empty.toString(), "--formats", "tq2_0", "-o", tmp.resolve("o").toString());

@@ -89,6 +89,22 @@ class VerifyCommandTest {
     }
 
     @Test
+    void oneThreadIsSingularAndAPerplexityOnlyReportHasNoParitySection() throws IOException {
+        Path html = tmp.resolve("ppl.html");
+        CliRun r = CliRun.run("verify", RELU2, "--tokens", TOKENS, "--max-tokens", "128", "-t", "1", "--html",
+                html.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        String page = Files.readString(html);
+        assertTrue(page.contains("<h2>Perplexity</h2>") && !page.contains("<h2>Parity</h2>"), "no parity without"
+                + " a reference");
+        assertTrue(page.contains("activations per-token, 1 thread, "), "1 thread in the HTML report");
+        assertTrue(r.out().contains(", activations per-token, 1 thread\n"), r.out());
+        CliRun two = CliRun.run("verify", RELU2, "--tokens", TOKENS, "--max-tokens", "128", "-t", "2");
+        assertTrue(two.out().contains(", activations per-token, 2 threads\n"), two.out());
+        assertEquals("", r.err() + two.err(), "stderr holds nothing when not at a terminal");
+    }
+
+    @Test
     void badInputIsOneLineAndExitThree() throws IOException {
         CliRun r = CliRun.run("verify", tmp.resolve("nope").toString(), "--tokens", TOKENS);
         assertEquals(3, r.exitCode(), r.toString());

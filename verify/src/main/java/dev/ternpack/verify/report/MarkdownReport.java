@@ -23,8 +23,9 @@ public final class MarkdownReport {
         if (r.reference() != null) {
             sb.append("- reference: `").append(r.reference().path()).append("` (").append(r.reference().format()).append(")\n");
         }
-        sb.append(String.format(Locale.ROOT, "- tokens: %s, %d windows of %d (%d predictions), activations %s, %d threads%n",
-                s.tokenSource(), s.windows(), s.ctx(), (long) s.windows() * (s.ctx() - 1), s.activations(), s.threads()));
+        sb.append(String.format(Locale.ROOT, "- tokens: %s, %d windows of %d (%d predictions), activations %s, %s%n",
+                s.tokenSource(), s.windows(), s.ctx(), (long) s.windows() * (s.ctx() - 1), s.activations(),
+                s.threadCount()));
         for (String note : r.candidate().notes()) {
             sb.append("- note: ").append(note).append('\n');
         }

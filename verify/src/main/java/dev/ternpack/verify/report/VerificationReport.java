@@ -25,6 +25,10 @@ public record VerificationReport(String toolVersion, Settings settings, ModelSum
     /** How the run was made. */
     public record Settings(String tokenSource, int tokensAvailable, int ctx, int windows, String activations,
             int threads) {
+        /** "1 thread", "4 threads". */
+        public String threadCount() {
+            return threads + (threads == 1 ? " thread" : " threads");
+        }
     }
 
     public VerificationReport {
