@@ -46,8 +46,9 @@ import picocli.CommandLine.Parameters;
             "  ternpack convert ckpt -f hf-2bit -o ckpt-packed/ --json summary.json",
             "  ternpack convert ckpt -f tq2_0 -o x.gguf --plan   (what would be written)",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 2 usage error, 3 bad input or OUT not writable, e.g. a full",
+            "disk (one line: error: FILE: what is wrong; nothing is left at OUT), 1 internal",
+            "error."})
 public final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "CHECKPOINT_DIR",

@@ -38,8 +38,9 @@ import picocli.CommandLine.Parameters;
             "  ternpack pack model-tq2_0.gguf --format i2_s -o model-i2_s.gguf",
             "  ternpack pack bitnet-b1.58-2B-4T/ --format tq2_0 -o 2b4t-tq2_0.gguf",
             "",
-            "Exit codes: 0 ok, 2 usage error, 3 bad input (one line: error: FILE: what is",
-            "wrong), 1 internal error."})
+            "Exit codes: 0 ok, 2 usage error, 3 bad input or OUT not writable, e.g. a full",
+            "disk (one line: error: FILE: what is wrong; nothing is left at OUT), 1 internal",
+            "error."})
 public final class PackCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "ARTIFACT", description = "Packed GGUF file or HF 2-bit directory.")

@@ -323,6 +323,9 @@ public final class Converter {
             } catch (Throwable e) {
                 deleteRecursively(temp);
                 OutputFiles.unregister(temp);
+                if (e instanceof IOException io) {
+                    throw OutputFiles.writeFailure(out, io);
+                }
                 throw e;
             }
             long total = Files.size(hashed);
