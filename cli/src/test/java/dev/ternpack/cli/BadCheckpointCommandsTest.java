@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The testdata/bad checkpoints whose files parse but whose content is wrong (a broken config.json, a tensor shape
  * the config contradicts, a NaN or infinite latent weight, an HF 2-bit tensor packed to the wrong shape), through
- * the commands that consume them: {@code convert} (to hf-2bit and to a GGUF), {@code verify} and {@code pack}.
+ * the commands that consume them: {@code convert} (to hf-2bit and to a GGUF), {@code verify} and {@code pack};
+ * and the malformed GGUF files of the corpus through {@code verify} and {@code pack}.
  * Each must exit 3 with one line {@code error: FILE: problem} naming the file, print no stack trace and leave
  * nothing in the output directory (neither OUT nor a temp file). The {@code valid-*} twins, built the same way,
  * must go through, so a refusal is caused by the one defect and not by the rest of the entry.
@@ -97,6 +98,23 @@ class BadCheckpointCommandsTest {
                     named, "tensor model.layers.0.mlp.gate_proj.weight is u8 [3, 8]; a packed projection of 16 rows"
                             + " is U8 [4, in_features]");
         }
+    }
+
+    /** The malformed GGUF files of the corpus (BadCorpusTest's cases) through the commands that read a GGUF. */
+    static Stream<Arguments> badGguf() {
+        return BadCorpusTest.cases().filter(a -> ((String) a.get()[0]).endsWith(".gguf"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badGguf")
+    void verifyAndPackRefuseAMalformedGguf(String entry, String ignored, String phrase) throws IOException {
+        Path in = BAD.resolve(entry);
+        // Without the GGUF magic the commands cannot tell what the file was meant to be and say so.
+        boolean magic = entry.equals("bad-magic.gguf");
+        assertRefused(CliRun.run("verify", in.toString(), "--tokens", tokens.toString(), "--ctx", "4",
+                "--json", outDir.resolve("report.json").toString(), "-q"), in, magic ? "not a model" : phrase);
+        assertRefused(CliRun.run("pack", in.toString(), "-f", "tq1_0", "-o", outDir.resolve("p.gguf").toString(),
+                "-q"), in, magic ? "is neither a GGUF file nor an HF 2-bit checkpoint directory" : phrase);
     }
 
     @Test
