@@ -68,6 +68,78 @@ TOKENIZER = {"version": "1.0", "added_tokens": [],
              "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}}
 
 
+BITNET = dict(CONFIG, architectures=["BitNetForCausalLM"], model_type="bitnet", hidden_act="relu2",
+              tie_word_embeddings=True, rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=64)
+
+
+def bitnet_shapes(c):
+    """The tensors of a transformers BitNet checkpoint for config c: name -> shape (HF [out, in])."""
+    h, f, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    kv = c["num_key_value_heads"] * h // c["num_attention_heads"]
+    s = {"model.embed_tokens.weight": [v, h]}
+    for layer in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % layer
+        s.update({p + "input_layernorm.weight": [h], p + "self_attn.q_proj.weight": [h, h],
+                  p + "self_attn.k_proj.weight": [kv, h], p + "self_attn.v_proj.weight": [kv, h],
+                  p + "self_attn.o_proj.weight": [h, h], p + "self_attn.attn_sub_norm.weight": [h],
+                  p + "post_attention_layernorm.weight": [h], p + "mlp.gate_proj.weight": [f, h],
+                  p + "mlp.up_proj.weight": [f, h], p + "mlp.down_proj.weight": [h, f],
+                  p + "mlp.ffn_sub_norm.weight": [f]})
+    s["model.norm.weight"] = [h]
+    return s
+
+
+def latent_checkpoint(shapes=None, poison=None):
+    """An F32 latent BitNet checkpoint directory; poison = (tensor, element index, float) overrides one value."""
+    shapes = shapes or bitnet_shapes(BITNET)
+    header, data = {"__metadata__": {"format": "pt"}}, b""
+    for name, shape in shapes.items():
+        n = 1
+        for d in shape:
+            n *= d
+        # deterministic small values with all three signs, norms 1.0
+        values = [1.0] * n if len(shape) == 1 else [((i * 7 + len(name)) % 5 - 2) * 0.01 for i in range(n)]
+        if poison and poison[0] == name:
+            values[poison[1]] = poison[2]
+        header[name] = entry("F32", shape, len(data), len(data) + 4 * n)
+        data += struct.pack("<%df" % n, *values)
+    return {"config.json": json.dumps(BITNET, indent=1).encode(), "model.safetensors": safetensors(header, data),
+            "tokenizer.json": json.dumps(TOKENIZER_BYTE_LEVEL).encode()}
+
+
+def hf_packed_checkpoint(packed_rows_override=None):
+    """An HF 2-bit (quant_method bitnet) directory: projections as U8 [ceil(out/4), in] plus a BF16 weight_scale."""
+    c = dict(BITNET, quantization_config={"quant_method": "bitnet", "linear_class": "autobitlinear",
+                                          "quantization_mode": "offline"})
+    header, data = {"__metadata__": {"format": "pt", "quant_method": "bitnet"}}, b""
+    for name, shape in bitnet_shapes(BITNET).items():
+        if name.endswith("_proj.weight"):
+            rows = (shape[0] + 3) // 4
+            if packed_rows_override and packed_rows_override[0] == name:
+                rows = packed_rows_override[1]
+            n = rows * shape[1]
+            header[name] = entry("U8", [rows, shape[1]], len(data), len(data) + n)
+            data += bytes([0x55] * n)  # every 2-bit code 01 = trit 0
+            scale = name[:-len(".weight")] + ".weight_scale"
+            header[scale] = entry("BF16", [1], len(data), len(data) + 2)
+            data += struct.pack("<H", 0x3F80)
+        else:
+            n = 1
+            for d in shape:
+                n *= d
+            header[name] = entry("F32", shape, len(data), len(data) + 4 * n)
+            data += struct.pack("<%df" % n, *([1.0] * n if len(shape) == 1 else [0.01] * n))
+    return {"config.json": json.dumps(c, indent=1).encode(), "model.safetensors": safetensors(header, data),
+            "tokenizer.json": json.dumps(TOKENIZER_BYTE_LEVEL).encode()}
+
+
+# byte-level BPE (what a GGUF vocabulary can be built from): the 3-token vocabulary above with a ByteLevel stage
+TOKENIZER_BYTE_LEVEL = dict(TOKENIZER, pre_tokenizer={"type": "ByteLevel", "add_prefix_space": False,
+                                                      "trim_offsets": True, "use_regex": True},
+                            decoder={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                                     "use_regex": True})
+
+
 def files():
     """name -> bytes for a file, or name -> {file name: bytes} for a checkpoint directory."""
     f = {}
@@ -124,6 +196,15 @@ def files():
     bad_type = dict(TOKENIZER, model={"type": "SentencePieceMagic", "vocab": {"a": 0}})
     f["tokenizer-unknown-model-type"] = {"config.json": config(), "tokenizer.json": json.dumps(bad_type).encode(),
                                          "model.safetensors": one_tensor_file()}
+    # ---- whole BitNet checkpoints whose tensors are wrong (read by convert / verify / pack) ----
+    f["valid-bitnet-latent"] = latent_checkpoint()
+    f["latent-nan-weight"] = latent_checkpoint(poison=("model.layers.0.mlp.up_proj.weight", 37, float("nan")))
+    f["latent-inf-weight"] = latent_checkpoint(poison=("model.layers.0.self_attn.o_proj.weight", 5, float("-inf")))
+    wrong = bitnet_shapes(BITNET)
+    wrong["model.layers.0.self_attn.k_proj.weight"] = [8, 8]  # 1 kv head x head_dim 4 = 4 rows
+    f["tensor-shape-contradicts-config"] = latent_checkpoint(shapes=wrong)
+    f["valid-hf-packed"] = hf_packed_checkpoint()
+    f["hf-packed-shape-contradicts-config"] = hf_packed_checkpoint(("model.layers.0.mlp.gate_proj.weight", 3))
     # ---- GGUF ----
     one = [("w", [4], F32, 0)]
     data = struct.pack("<4f", 1, 2, 3, 4)

@@ -48,8 +48,9 @@ import picocli.CommandLine.Parameters;
             "      --json convert.json",
             "  ternpack convert testdata/models/tiny-bitnet-relu2 -f tq1_0 -o x.gguf --plan",
             "",
-            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
-            "2 usage error, 1 internal error."})
+            "Exit codes: 0 ok, 2 usage error, 3 bad input or OUT not writable, e.g. a full",
+            "disk (one line: error: FILE: what is wrong; nothing is left at OUT), 1 internal",
+            "error."})
 public final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "CHECKPOINT_DIR",

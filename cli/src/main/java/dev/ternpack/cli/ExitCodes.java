@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
@@ -54,7 +55,8 @@ public final class ExitCodes {
     static int exitCodeOf(Throwable ex) {
         Throwable t = unwrap(ex);
         if (t instanceof BadInputException || t instanceof NoSuchFileException
-                || t instanceof AccessDeniedException || t instanceof FileAlreadyExistsException) {
+                || t instanceof AccessDeniedException || t instanceof FileAlreadyExistsException
+                || t instanceof FileSystemException) {
             return BAD_INPUT;
         }
         if (t instanceof InterruptedException) {
@@ -71,6 +73,9 @@ public final class ExitCodes {
             case AccessDeniedException a -> a.getFile() + ": permission denied";
             case FileAlreadyExistsException f -> f.getFile() + ": already exists (another run wrote it first,"
                     + " or pass --force to replace it)";
+            // e.g. a full disk while writing OUT (OutputFiles.writeFailure): the file and the system's reason
+            case FileSystemException f -> f.getFile() + ": " + (f.getReason() != null ? f.getReason()
+                    : f.getClass().getSimpleName());
             default -> t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         };
     }

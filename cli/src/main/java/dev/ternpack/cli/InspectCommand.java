@@ -522,6 +522,12 @@ public final class InspectCommand implements Callable<Integer> {
             e.getAsJsonArray().forEach(x -> items.add(textValue(x)));
             return "[" + String.join(", ", items) + "]";
         }
+        if (e.isJsonObject()) {
+            // e.g. config.json's quantization_config or rope_scaling: one line, key=value
+            List<String> items = new ArrayList<>();
+            e.getAsJsonObject().entrySet().forEach(x -> items.add(x.getKey() + "=" + textValue(x.getValue())));
+            return "{" + String.join(", ", items) + "}";
+        }
         JsonPrimitive p = e.getAsJsonPrimitive();
         return p.isString() ? quoted(p.getAsString(), TEXT_STRING_CHARS) : p.getAsString();
     }

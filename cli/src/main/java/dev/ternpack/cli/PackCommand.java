@@ -38,8 +38,9 @@ import picocli.CommandLine.Parameters;
             "  ternpack pack tiny-tq2_0.gguf -f tq1_0 -o tiny-tq1_0.gguf",
             "  ternpack pack tiny-hf-2bit/ -f tq2_0 -o tiny-from-hf.gguf --json pack.json",
             "",
-            "Exit codes: 0 ok, 3 bad input (one line: error: FILE: what is wrong),",
-            "2 usage error, 1 internal error."})
+            "Exit codes: 0 ok, 2 usage error, 3 bad input or OUT not writable, e.g. a full",
+            "disk (one line: error: FILE: what is wrong; nothing is left at OUT), 1 internal",
+            "error."})
 public final class PackCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "ARTIFACT", description = "Packed GGUF file or HF 2-bit directory.")

@@ -125,6 +125,7 @@ class BadCorpusTest {
         Set<String> covered = cases().map(a -> (String) a.get()[0]).collect(Collectors.toCollection(TreeSet::new));
         covered.add("valid-zero-sized-and-scalar.safetensors");
         covered.add("valid-sharded");
+        covered.addAll(BadCheckpointCommandsTest.entries()); // read by convert / verify / pack there
         Set<String> present;
         try (Stream<Path> entries = Files.list(BAD)) {
             present = entries.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));

@@ -294,7 +294,7 @@ public final class Converter {
             p.plan.warnings().forEach(listener::warning);
             p.plan.fallbacks().forEach(f -> listener.warning("fallback: " + f));
             List<String> warnings = new ArrayList<>(p.plan.warnings());
-            List<String> sources = sourceHashes(ckpt);
+            List<String> sources = sourceHashes(options.input(), ckpt);
             Path temp = out.resolveSibling("." + out.getFileName() + ".ternpack-"
                     + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
             OutputFiles.removeStale(out, STALE_TEMP_MILLIS);
@@ -323,6 +323,9 @@ public final class Converter {
             } catch (Throwable e) {
                 deleteRecursively(temp);
                 OutputFiles.unregister(temp);
+                if (e instanceof IOException io) {
+                    throw OutputFiles.writeFailure(out, io);
+                }
                 throw e;
             }
             long total = Files.size(hashed);
@@ -370,11 +373,22 @@ public final class Converter {
         return GgufVocabulary.build(TokenizerJson.read(tj), TokenizerConfig.readIfPresent(input), config);
     }
 
-    /** {@code "<sha256>  <file name>"} of every safetensors file read, in shard order. */
-    private static List<String> sourceHashes(SafetensorsCheckpoint ckpt) throws IOException {
+    /** The checkpoint files besides the shards that shape the output, recorded in its provenance when present. */
+    static final List<String> SOURCE_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json");
+
+    /**
+     * {@code "<sha256>  <file name>"} (sha256sum's format) of every input file the output depends on: each
+     * safetensors shard in shard order, then config.json, tokenizer.json and tokenizer_config.json when present.
+     */
+    private static List<String> sourceHashes(Path input, SafetensorsCheckpoint ckpt) throws IOException {
         List<String> out = new ArrayList<>();
         for (SafetensorsFile f : ckpt.shards()) {
             out.add(sha256(f.location()) + "  " + f.location().getFileName());
+        }
+        for (String name : SOURCE_FILES) {
+            if (Files.isRegularFile(input.resolve(name))) {
+                out.add(sha256(input.resolve(name)) + "  " + name);
+            }
         }
         return out;
     }

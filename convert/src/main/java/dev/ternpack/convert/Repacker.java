@@ -367,6 +367,9 @@ public final class Repacker {
         } catch (Throwable e) {
             Converter.deleteRecursively(temp);
             OutputFiles.unregister(temp);
+            if (e instanceof IOException io) {
+                throw OutputFiles.writeFailure(out, io);
+            }
             throw e;
         }
         return new ConvertResult(out, Files.size(out), ternaryBytes, total - ternaryBytes, weights,

@@ -26,6 +26,7 @@ import dev.ternpack.pack.TernaryTensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ConverterTest {
@@ -195,7 +197,11 @@ class ConverterTest {
                     g.requireString("ternpack.options"));
             String fixtureSha = json(in.resolve("reference.json")).getAsJsonObject("file_sha256")
                     .get("model.safetensors").getAsString();
-            assertEquals(List.of(fixtureSha + "  model.safetensors"), g.requireStrings("ternpack.source.sha256"));
+            assertEquals(List.of(fixtureSha + "  model.safetensors",
+                    sha256(Files.readAllBytes(in.resolve("config.json"))) + "  config.json",
+                    sha256(Files.readAllBytes(in.resolve("tokenizer.json"))) + "  tokenizer.json",
+                    sha256(Files.readAllBytes(in.resolve("tokenizer_config.json"))) + "  tokenizer_config.json"),
+                    g.requireStrings("ternpack.source.sha256"));
         }
     }
 
@@ -252,16 +258,84 @@ class ConverterTest {
         }
     }
 
-    @Test
-    void outputIsTheSameForOneAndFourThreads() throws Exception {
-        for (OutputFormat f : List.of(OutputFormat.TQ2_0, OutputFormat.HF_2BIT)) {
-            Path in = TinyCheckpoint.fixture("tiny-bitnet-silu");
-            ConvertResult one = convert(ConvertOptions.of(in, f, out(f, "one")).withThreads(1));
-            ConvertResult four = convert(ConvertOptions.of(in, f, out(f, "four")).withThreads(4));
-            assertEquals(one.sha256(), four.sha256(), f.cliName());
-            if (!f.gguf()) {
-                assertEquals(Files.readString(one.output().resolve("config.json")),
-                        Files.readString(four.output().resolve("config.json")));
+    /**
+     * Every format, every file of the output: byte-identical for 1 and 4 threads, and for two runs more than a
+     * second apart (a timestamp would differ); the host name and the user name appear nowhere in the bytes.
+     */
+    @ParameterizedTest
+    @EnumSource(OutputFormat.class)
+    void outputIsTheSameForOneAndFourThreads(OutputFormat f) throws Exception {
+        Path in = TinyCheckpoint.fixture("tiny-bitnet-silu");
+        ConvertResult one = convert(ConvertOptions.of(in, f, out(f, "one")).withThreads(1));
+        Thread.sleep(1100);
+        ConvertResult four = convert(ConvertOptions.of(in, f, out(f, "four")).withThreads(4));
+        assertEquals(one.sha256(), four.sha256(), f.cliName());
+        Map<String, String> a = fileHashes(one.output());
+        Map<String, String> b = fileHashes(four.output());
+        assertEquals(a, b, f.cliName());
+        assertEquals(f.gguf() ? 1 : 4, a.size(), a.keySet().toString()); // hf: weights, config, 2 tokenizer files
+        List<String> personal = new ArrayList<>(List.of(System.getProperty("user.name")));
+        String host = InetAddress.getLocalHost().getHostName();
+        personal.add(host);
+        for (Path p : f.gguf() ? List.of(one.output()) : Files.list(one.output()).toList()) {
+            String text = new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1);
+            for (String word : personal) {
+                if (word.length() >= 4) {
+                    assertFalse(text.contains(word), p.getFileName() + " contains " + word);
+                }
+            }
+            assertFalse(text.contains(tmp.toString()), p.getFileName() + " contains the output path");
+            assertFalse(text.contains(in.toString()), p.getFileName() + " contains the input path");
+        }
+    }
+
+    private static Map<String, String> fileHashes(Path output) throws Exception {
+        Map<String, String> m = new java.util.TreeMap<>();
+        if (Files.isDirectory(output)) {
+            try (Stream<Path> s = Files.list(output)) {
+                for (Path p : s.toList()) {
+                    m.put(p.getFileName().toString(), sha256(Files.readAllBytes(p)));
+                }
+            }
+        } else {
+            m.put("", sha256(Files.readAllBytes(output)));
+        }
+        return m;
+    }
+
+    /** Provenance in every format: the ternpack version, the sha256 of every input shard, the options. */
+    @ParameterizedTest
+    @EnumSource(OutputFormat.class)
+    void everyOutputCarriesItsProvenance(OutputFormat f) throws Exception {
+        Path in = TinyCheckpoint.fixture("tiny-bitnet-silu");
+        Path out = out(f, "prov");
+        convert(ConvertOptions.of(in, f, out).withThreads(2));
+        List<String> shards = new ArrayList<>();
+        try (Stream<Path> s = Files.list(in)) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList()) {
+                shards.add(sha256(Files.readAllBytes(p)) + "  " + p.getFileName());
+            }
+        }
+        assertEquals(2, shards.size());
+        for (String name : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            shards.add(sha256(Files.readAllBytes(in.resolve(name))) + "  " + name);
+        }
+        String options = ConvertOptions.of(in, f, out).provenance();
+        assertTrue(options.startsWith("format=" + f.cliName() + " ") && options.contains("allow_ptq=false"), options);
+        if (f.gguf()) {
+            try (GgufFile g = GgufFile.open(out)) {
+                assertEquals(Converter.VERSION, g.requireString("ternpack.version"));
+                assertEquals(options, g.requireString("ternpack.options"));
+                assertEquals(shards, g.requireStrings("ternpack.source.sha256"));
+                assertEquals("tiny-bitnet-silu", g.requireString("general.name"));
+            }
+        } else {
+            try (SafetensorsCheckpoint packed = SafetensorsCheckpoint.open(out)) {
+                Map<String, String> meta = packed.metadata();
+                assertEquals(Converter.VERSION, meta.get("ternpack.version"));
+                assertEquals("format=hf-2bit allow_ptq=false", meta.get("ternpack.options"));
+                assertEquals(String.join("\n", shards), meta.get("ternpack.source.sha256"));
+                assertEquals("pt", meta.get("format"));
             }
         }
     }

@@ -2,8 +2,10 @@ package dev.ternpack.formats;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -106,6 +108,25 @@ public final class OutputFiles {
             Files.delete(temp);
         }
         unregister(temp);
+    }
+
+    /**
+     * What a failed write of {@code target} reports once its temp is removed: a {@link FileSystemException} naming
+     * the target (not the temp, which no longer exists) with the system's reason, e.g. "No space left on device"
+     * or "File too large". A {@link FileAlreadyExistsException} (a concurrent run published first) is returned
+     * as it is.
+     */
+    public static IOException writeFailure(Path target, IOException e) {
+        if (e instanceof FileAlreadyExistsException) {
+            return e;
+        }
+        String reason = e instanceof AccessDeniedException ? "permission denied"
+                : e instanceof FileSystemException f ? (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName())
+                : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        FileSystemException w = new FileSystemException(target.toString(), null,
+                "could not be written: " + reason + " (nothing was left there)");
+        w.initCause(e);
+        return w;
     }
 
     /** Deletes a file or a directory tree; missing is fine. */
