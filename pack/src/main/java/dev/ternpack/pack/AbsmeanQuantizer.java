@@ -148,7 +148,7 @@ public final class AbsmeanQuantizer {
     /**
      * Ternarizes a latent tensor straight into {@code layout}, writing all {@link TernaryLayout#packedSize} bytes
      * of {@code dst}: one pass for the mean, then one pass that packs, so the whole trit array never exists. BF16
-     * into a 2-bit layout goes from the raw bits straight to the packed bytes ({@link FusedBf16}); otherwise a few
+     * goes from the raw bits straight to the packed bytes ({@link FusedBf16}; TQ1_0 only with 32-lane vectors); otherwise a few
      * rows at a time are quantized into a small buffer and packed. The bytes equal {@code layout.pack(ternarize(w))}.
      * Checks the shape against the layout and the destination size before reading any weight.
      */
@@ -163,7 +163,7 @@ public final class AbsmeanQuantizer {
             return new PackedTernarization(t.scale(), t.stats(), scaleTensor);
         }
         AbsmeanScale scale = scale(w, impl);
-        if (w.dtype() == DType.BF16 && !(layout instanceof Tq1Layout)) {
+        if (w.dtype() == DType.BF16 && (FusedBf16.TQ1_FUSED || !(layout instanceof Tq1Layout))) {
             return fusedBf16(w, shape, scale, layout, dst);
         }
         QuantizingRows source = new QuantizingRows(w, shape.rows, shape.cols, scale.inverse());
@@ -198,7 +198,7 @@ public final class AbsmeanQuantizer {
         return new PackedTernarization(scale, stats((long) shape.rows * shape.cols, source.counts), scaleTensor);
     }
 
-    /** BF16 straight from its bits into the 2-bit layouts ({@link FusedBf16}), no trits in between. */
+    /** BF16 straight from its bits into the packed bytes ({@link FusedBf16}), no trits in between. */
     private static PackedTernarization fusedBf16(Tensor w, Shape shape, AbsmeanScale scale, TernaryLayout layout,
             MemorySegment dst) {
         long n = (long) shape.rows * shape.cols;
@@ -212,7 +212,12 @@ public final class AbsmeanQuantizer {
                 FusedBf16.tq2(w.data(), n / TernaryTensor.TQ_BLOCK, th, scales, dst, counts);
                 yield scales.scaleTensor();
             }
-            case Tq1Layout tq1 -> throw new IllegalArgumentException("TQ1_0 takes the quantize-then-pack path");
+            case Tq1Layout tq1 -> {
+                TqScales scales = TqScales.forPacking(tq1.scaleMode(), tritScale, scale.gamma(), tq1.displayName(),
+                        w.name(), w.file());
+                FusedBf16.tq1(w.data(), n / TernaryTensor.TQ_BLOCK, th, scales, dst, counts);
+                yield scales.scaleTensor();
+            }
             case I2sLayout i2s -> {
                 FusedBf16.i2s(w.data(), n, th, dst, counts);
                 I2sLayout.writeTail(dst, n, scale.gamma());

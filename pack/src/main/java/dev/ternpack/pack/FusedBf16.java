@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,8 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@value #COUNT_BLOCK_ELEMENTS} elements (HF: every {@value #HF_CHUNK_COLUMNS} columns of a packed row),
  * long before a lane could overflow; -1s = (nonzero - sum) / 2.
  *
- * <p>TQ1_0 is not here: with five digits per byte its kernel keeps too many vectors and masks alive at once
- * and the JIT spills them; BF16 goes to TQ1_0 through the fast quantize pass and {@link Tq1Layout}'s packer.
+ * <p>TQ1_0 ({@link #tq1}) is here for 32-lane short vectors (AVX-512) only: its {@code qs[32..47]} and
+ * {@code qh} bytes are gathered from the last 96 elements of a block with lane permutations laid out for 32
+ * lanes. With fewer lanes ({@link #TQ1_FUSED} false) BF16 goes to TQ1_0 through the fast quantize pass and
+ * {@link Tq1Layout}'s packer.
  */
 final class FusedBf16 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -45,6 +48,9 @@ final class FusedBf16 {
     static final int COUNT_BLOCK_ELEMENTS = 1 << 14;
     /** HF: columns per chunk of a packed row (at most 4 increments per lane per vector). */
     static final int HF_CHUNK_COLUMNS = 1 << 12;
+
+    /** Whether {@link #tq1} can run here: it is written for 32 short lanes. */
+    static final boolean TQ1_FUSED = L == 32;
 
     private FusedBf16() {
     }
@@ -315,4 +321,148 @@ final class FusedBf16 {
         c.fold(cNonzero, cSum, cNear);
     }
 
+
+    // TQ1_0 lane permutations (32 lanes): lane i takes lane i + k (mod 32).
+    private static final VectorShuffle<Short> UP16 = VectorShuffle.fromOp(S, i -> (i + 16) % L);
+    private static final VectorShuffle<Short> UP4 = VectorShuffle.fromOp(S, i -> (i + 4) % L);
+    private static final VectorShuffle<Short> UP8 = VectorShuffle.fromOp(S, i -> (i + 8) % L);
+    private static final VectorShuffle<Short> UP12 = VectorShuffle.fromOp(S, i -> (i + 12) % L);
+    /** Lanes 16..31: where the {@code qh} values go. */
+    private static final VectorMask<Short> UPPER16 = VectorMask.fromLong(S, 0xFFFF0000L);
+    /** The 20 bytes {@code qs[32..47], qh[0..3]}. */
+    private static final VectorMask<Byte> TAIL_BYTES = VectorMask.fromLong(SB, (1L << 20) - 1);
+
+    /**
+     * {@code ceil(v * 256 / 243)} for {@code 0 <= v <= 242} in short lanes by multiplies and shifts:
+     * {@code v + ((219 v + (v >>> 1) + 4022) >>> 12)}, all intermediate values below 65536 (logical shifts
+     * read the lanes unsigned). Equal to {@link Tq1Layout#scaleToByte} for all 243 values (the tests check
+     * each one).
+     */
+    static ShortVector tq1Encode(ShortVector v) {
+        return v.add(v.mul((short) 219).add(v.lanewise(VectorOperators.LSHR, 1)).add((short) 4022)
+                .lanewise(VectorOperators.LSHR, 12));
+    }
+
+    /**
+     * TQ1_0 ({@link #TQ1_FUSED} only): {@code blocks} 256-element blocks, contiguous from element 0 of
+     * {@code src}, each to 54 bytes of {@code dst} (FORMATS.md §1.4, {@link Tq1Layout}). A byte's value is the
+     * Horner sum of its codes, {@code 121 + sum(trit_n * 3^(4-n))}, scaled by {@link #tq1Encode}.
+     */
+    static void tq1(MemorySegment src, long blocks, AbsmeanKernels.Thresholds th, TqScales scales,
+            MemorySegment dst, long[] counts) {
+        if (!TQ1_FUSED) {
+            throw new IllegalStateException("the fused TQ1_0 kernel needs 32 short lanes, this machine has " + L);
+        }
+        Counts c = new Counts(th);
+        long perChunk = COUNT_BLOCK_ELEMENTS / TernaryTensor.TQ_BLOCK;
+        boolean[] any = new boolean[(int) perChunk];
+        for (long b0 = 0; b0 < blocks; b0 += perChunk) {
+            tq1Chunk(src, b0, Math.min(blocks, b0 + perChunk), c, scales, dst, any);
+        }
+        c.addTo(counts);
+    }
+
+    /**
+     * One chunk of {@link #tq1}, in two loops over its blocks, each small enough for the JIT to keep every
+     * vector in registers (one loop doing all eight loads of a block exceeds its inlining budget, and the
+     * vectors of the calls it then does not inline are allocated as objects: 3x slower). The first writes
+     * {@code qs[0..31]} of each block, the second the rest; they read disjoint elements.
+     */
+    private static void tq1Chunk(MemorySegment src, long b0, long b1, Counts c, TqScales scales, MemorySegment dst,
+            boolean[] any) {
+        tq1Head(src, b0, b1, c, dst, any);
+        tq1Tail(src, b0, b1, c, scales, dst, any);
+    }
+
+    /** {@code qs[m]} (m < 32): five loads of 32 (elements m + 32n), Horner lanewise; {@code any[b - b0]} set. */
+    private static void tq1Head(MemorySegment src, long b0, long b1, Counts c, MemorySegment dst, boolean[] any) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zero = ShortVector.zero(S);
+        ShortVector cNonzero = zero;
+        ShortVector cSum = zero;
+        ShortVector cNear = zero;
+        for (long b = b0; b < b1; b++) {
+            long e = b * TernaryTensor.TQ_BLOCK * 2;
+            VectorMask<Short> nonzero = S.maskAll(false);
+            ShortVector acc = ShortVector.broadcast(S, (short) 121);
+            for (int n = 0; n < 5; n++) {
+                ShortVector bits = ShortVector.fromMemorySegment(S, src, e + 64 * n, LE);
+                ShortVector mag = bits.and((short) 0x7FFF);
+                VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                cNonzero = cNonzero.add(ones, big);
+                cSum = cSum.add(sgn, big);
+                cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                        .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                nonzero = nonzero.or(big);
+                acc = acc.add(sgn.mul(POW3[4 - n]), big);
+            }
+            tq1Encode(acc).castShape(SB, 0).reinterpretAsBytes()
+                    .intoMemorySegment(dst, b * Tq1Layout.BLOCK_BYTES, LE);
+            any[(int) (b - b0)] = nonzero.anyTrue();
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
+
+    private static final short[] POW3 = {1, 3, 9, 27, 81};
+
+    /**
+     * The last 96 elements of each block, three loads {@code t0, t1, t2} (elements 160.., 192.., 224..):
+     * {@code qs[32+m]} (m < 16) is {@code 81 t0[m] + 27 t0[16+m] + 9 t1[m] + 3 t1[16+m] + t2[m]} (+ 121)
+     * = {@code 9 q[m] + 3 q[16+m] + t2[m]} with {@code q = 9 t0 + t1}; {@code qh[j]} (j < 4) is 120 + 3 times
+     * {@code 27 t2[16+j] + 9 t2[20+j] + 3 t2[24+j] + t2[28+j]}, computed in lanes 16..19. Both go out as one
+     * masked 20-byte store, then {@code d}.
+     */
+    private static void tq1Tail(MemorySegment src, long b0, long b1, Counts c, TqScales scales, MemorySegment dst,
+            boolean[] any) {
+        short one = c.one;
+        short lo1 = c.lo1;
+        short w1 = c.width1;
+        short lo2 = c.lo2;
+        short w2 = c.width2;
+        ShortVector ones = ShortVector.broadcast(S, (short) 1);
+        ShortVector zero = ShortVector.zero(S);
+        ShortVector cNonzero = zero;
+        ShortVector cSum = zero;
+        ShortVector cNear = zero;
+        for (long b = b0; b < b1; b++) {
+            long e = (b * TernaryTensor.TQ_BLOCK + 160) * 2;
+            long out = b * Tq1Layout.BLOCK_BYTES;
+            ShortVector x0 = ShortVector.fromMemorySegment(S, src, e, LE);
+            ShortVector x1 = ShortVector.fromMemorySegment(S, src, e + 64, LE);
+            ShortVector x2 = ShortVector.fromMemorySegment(S, src, e + 128, LE);
+            ShortVector m0 = x0.and((short) 0x7FFF);
+            ShortVector m1 = x1.and((short) 0x7FFF);
+            ShortVector m2 = x2.and((short) 0x7FFF);
+            VectorMask<Short> big0 = m0.compare(VectorOperators.GT, one);
+            VectorMask<Short> big1 = m1.compare(VectorOperators.GT, one);
+            VectorMask<Short> big2 = m2.compare(VectorOperators.GT, one);
+            ShortVector s0 = x0.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+            ShortVector s1 = x1.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+            ShortVector s2 = x2.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+            cNonzero = cNonzero.add(ones, big0).add(ones, big1).add(ones, big2);
+            cSum = cSum.add(s0, big0).add(s1, big1).add(s2, big2);
+            cNear = cNear.add(ones, m0.sub(lo1).compare(VectorOperators.ULE, w1)
+                    .or(m0.sub(lo2).compare(VectorOperators.ULE, w2)));
+            cNear = cNear.add(ones, m1.sub(lo1).compare(VectorOperators.ULE, w1)
+                    .or(m1.sub(lo2).compare(VectorOperators.ULE, w2)));
+            cNear = cNear.add(ones, m2.sub(lo1).compare(VectorOperators.ULE, w1)
+                    .or(m2.sub(lo2).compare(VectorOperators.ULE, w2)));
+            VectorMask<Short> nonzero = big0.or(big1).or(big2);
+            ShortVector q = zero.blend(s0.mul((short) 9), big0).add(s1, big1);
+            ShortVector t2 = zero.blend(s2, big2);
+            ShortVector qs = q.mul((short) 9).add(q.rearrange(UP16).mul((short) 3)).add(t2).add((short) 121);
+            ShortVector qh = t2.mul((short) 27).add(t2.rearrange(UP4).mul((short) 9))
+                    .add(t2.rearrange(UP8).mul((short) 3)).add(t2.rearrange(UP12)).mul((short) 3).add((short) 120);
+            tq1Encode(qs.blend(qh, UPPER16)).castShape(SB, 0).reinterpretAsBytes()
+                    .intoMemorySegment(dst, out + 32, LE, TAIL_BYTES);
+            dst.set(FP16, out + Tq1Layout.D_OFFSET, scales.d((int) b, nonzero.anyTrue() || any[(int) (b - b0)]));
+        }
+        c.fold(cNonzero, cSum, cNear);
+    }
 }

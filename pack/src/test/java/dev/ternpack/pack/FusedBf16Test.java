@@ -14,8 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The fast BF16 ternarize-and-pack ({@link FusedBf16} for the 2-bit layouts: bits straight to packed bytes; the
- * fast quantize pass and packer for TQ1_0) against ternarize-then-pack with the reference implementation, where it is most likely to go wrong: weights exactly on and one bf16 step either
+ * The fast BF16 ternarize-and-pack ({@link FusedBf16}: bits straight to packed bytes; for TQ1_0 only with 32-lane
+ * vectors, else the fast quantize pass and packer) against ternarize-then-pack with the reference implementation,
+ * where it is most likely to go wrong: weights exactly on and one bf16 step either
  * side of the rounding thresholds and of the near-threshold bounds, tensors long enough for the per-lane counters
  * to be folded many times, HF rows longer than one column chunk, and scales at the ends of the float range.
  */
