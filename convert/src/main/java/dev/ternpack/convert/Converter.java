@@ -37,19 +37,16 @@ import dev.ternpack.pack.Tq1Layout;
 import dev.ternpack.pack.Tq2Layout;
 import dev.ternpack.pack.TritStats;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,10 +86,49 @@ public final class Converter {
     private record Planned(ConversionPlan plan, BitnetModel model, List<Job> jobs, TernaryLayout layout) {
     }
 
-    private record Piece(String name, MemorySegment bytes) {
+    /** Where a streamed piece writes its chunks, in order. */
+    @FunctionalInterface
+    private interface ChunkWriter {
+        void write(MemorySegment chunk) throws IOException;
     }
 
-    private record Done(List<Piece> pieces, TritStats stats, long ternaryWeights) {
+    /** The bytes of a piece made chunk by chunk while it is written (a large embedding or copied tensor). */
+    @FunctionalInterface
+    private interface Chunks {
+        void writeTo(ChunkWriter out) throws IOException;
+    }
+
+    /** An output tensor's bytes: whole in {@code bytes}, or {@code size} bytes streamed by {@code chunks}. */
+    private record Piece(String name, long size, MemorySegment bytes, Chunks chunks) {
+        Piece(String name, MemorySegment bytes) {
+            this(name, bytes.byteSize(), bytes, null);
+        }
+
+        void writeTo(ChunkWriter out) throws IOException {
+            if (chunks == null) {
+                out.write(bytes);
+            } else {
+                chunks.writeTo(out);
+            }
+        }
+    }
+
+    /**
+     * Copied or re-encoded tensors larger than this are streamed in windows of about {@link #streamWindow} bytes of
+     * input. Not final only so that a test can make the tiny fixtures take the streamed path.
+     */
+    static volatile long streamThreshold = 64L << 20;
+    static volatile long streamWindow = 16L << 20;
+
+    private record Done(List<Piece> pieces, TritStats stats, long ternaryWeights, Arena arena) {
+        Done(List<Piece> pieces, TritStats stats, long ternaryWeights) {
+            this(pieces, stats, ternaryWeights, null);
+        }
+
+        /** This result, whose pieces may point into the input mapped in {@code a}: closed after writing. */
+        Done mappedIn(Arena a) {
+            return new Done(pieces, stats, ternaryWeights, a);
+        }
     }
 
     // ---- planning ----
@@ -294,7 +330,7 @@ public final class Converter {
             p.plan.warnings().forEach(listener::warning);
             p.plan.fallbacks().forEach(f -> listener.warning("fallback: " + f));
             List<String> warnings = new ArrayList<>(p.plan.warnings());
-            List<String> sources = sourceHashes(options.input(), ckpt);
+            SourceDigests digests = SourceDigests.start(sourceFiles(options.input(), ckpt));
             Path temp = out.resolveSibling("." + out.getFileName() + ".ternpack-"
                     + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
             OutputFiles.removeStale(out, STALE_TEMP_MILLIS);
@@ -302,20 +338,21 @@ public final class Converter {
             TritStats[] stats = {new TritStats(0, 0, 0, 0)};
             long[] ternaryWeights = {0};
             Path hashed;
-            try {
+            try (digests) {
                 if (options.format().gguf()) {
                     GgufVocabulary vocab = vocabulary(options.input(), config);
                     vocab.warnings().forEach(w -> {
                         warnings.add("tokenizer: " + w);
                         listener.warning("tokenizer: " + w);
                     });
-                    writeGguf(p, temp, ggufMetadata(p, vocab, sources), ckpt, listener, stats, ternaryWeights);
+                    writeGguf(p, temp, ggufMetadata(p, vocab, digests.placeholders()), digests, ckpt, listener, stats,
+                            ternaryWeights);
                     auditGguf(p, temp);
                     OutputFiles.publish(temp, out, options.force());
                     hashed = out;
                 } else {
                     Files.createDirectory(temp);
-                    writeHf(p, temp, sources, ckpt, listener, stats, ternaryWeights);
+                    writeHf(p, temp, digests, ckpt, listener, stats, ternaryWeights);
                     auditHf(p, temp);
                     OutputFiles.publish(temp, out, options.force());
                     hashed = out.resolve(HF_WEIGHTS);
@@ -377,36 +414,24 @@ public final class Converter {
     static final List<String> SOURCE_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json");
 
     /**
-     * {@code "<sha256>  <file name>"} (sha256sum's format) of every input file the output depends on: each
-     * safetensors shard in shard order, then config.json, tokenizer.json and tokenizer_config.json when present.
+     * Every input file the output depends on, in the order of its provenance lines: each safetensors shard in shard
+     * order, then config.json, tokenizer.json and tokenizer_config.json when present.
      */
-    private static List<String> sourceHashes(Path input, SafetensorsCheckpoint ckpt) throws IOException {
-        List<String> out = new ArrayList<>();
+    private static List<Path> sourceFiles(Path input, SafetensorsCheckpoint ckpt) {
+        List<Path> out = new ArrayList<>();
         for (SafetensorsFile f : ckpt.shards()) {
-            out.add(sha256(f.location()) + "  " + f.location().getFileName());
+            out.add(f.location());
         }
         for (String name : SOURCE_FILES) {
             if (Files.isRegularFile(input.resolve(name))) {
-                out.add(sha256(input.resolve(name)) + "  " + name);
+                out.add(input.resolve(name));
             }
         }
         return out;
     }
 
     static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return SourceDigests.sha256(file);
     }
 
     private static Map<String, GgufValue> ggufMetadata(Planned p, GgufVocabulary vocab, List<String> sources) {
@@ -455,12 +480,58 @@ public final class Converter {
         };
     }
 
+    /**
+     * One task per job. Each maps its input tensor on its own ({@link SafetensorsCheckpoint#tensor(String,
+     * java.lang.foreign.Arena)}) and the consumer unmaps it once the pieces are written, so the resident set holds a
+     * few tensors, not every page of a multi-GB input touched so far.
+     */
     private static List<Callable<Done>> tasks(Planned p, SafetensorsCheckpoint ckpt, boolean gguf) {
         List<Callable<Done>> tasks = new ArrayList<>();
         for (Job j : p.jobs) {
-            tasks.add(() -> execute(j, ckpt.tensor(j.entry.hfName()), p.layout, gguf));
+            if (streamed(j)) {
+                tasks.add(() -> streamedCopyOrEncode(j, ckpt));
+                continue;
+            }
+            tasks.add(() -> {
+                Arena arena = Arena.ofShared();
+                try {
+                    return execute(j, ckpt.tensor(j.entry.hfName(), arena), p.layout, gguf).mappedIn(arena);
+                } catch (Throwable e) {
+                    arena.close();
+                    throw e;
+                }
+            });
         }
         return tasks;
+    }
+
+    /** A large copied or re-encoded tensor (an embedding of 128256 x 2560 is 656 MB) goes through in windows. */
+    private static boolean streamed(Job j) {
+        return (j.kind == Kind.COPY || j.kind == Kind.ENCODE) && j.entry.shape().length >= 2
+                && j.outputs.getFirst().bytes() > streamThreshold;
+    }
+
+    /**
+     * The piece of a {@link #streamed} job: the writer's thread maps a window of rows at a time, copies or encodes
+     * it and unmaps it, so neither the input tensor nor its encoding is ever whole in memory.
+     */
+    private static Done streamedCopyOrEncode(Job j, SafetensorsCheckpoint ckpt) {
+        OutputTensor first = j.outputs.getFirst();
+        String name = j.entry.hfName();
+        long rows = j.entry.shape()[0];
+        long inputRowBytes = j.entry.dtype().byteSize() * (Arrays.stream(j.entry.shape()).reduce(1, Math::multiplyExact)
+                / rows);
+        long window = Math.max(1, streamWindow / Math.max(1, inputRowBytes));
+        Chunks chunks = out -> {
+            for (long r = 0; r < rows; r += window) {
+                try (Arena arena = Arena.ofConfined()) {
+                    Tensor part = ckpt.rows(name, r, Math.min(window, rows - r), arena);
+                    out.write(j.kind == Kind.COPY ? part.data() : Encodings.encode(part,
+                            GgmlType.valueOf(first.type())));
+                }
+            }
+        };
+        return new Done(List.of(new Piece(first.name(), first.bytes(), null, chunks)), null, 0);
     }
 
     private static Done execute(Job j, Tensor t, TernaryLayout layout, boolean gguf) {
@@ -499,10 +570,12 @@ public final class Converter {
         int threads = p.plan.options().threads();
         try {
             OrderedPipeline.run(tasks(p, ckpt, gguf), threads, threads + 1, (i, d) -> {
-                for (Piece piece : d.pieces) {
-                    sink.write(piece);
-                    done[0] += piece.bytes.byteSize();
-                    listener.progress(done[0], total, piece.name);
+                try (Arena mapped = d.arena) {
+                    for (Piece piece : d.pieces) {
+                        sink.write(piece);
+                        done[0] += piece.size;
+                        listener.progress(done[0], total, piece.name);
+                    }
                 }
                 if (d.stats != null) {
                     stats[0] = stats[0].plus(d.stats);
@@ -516,19 +589,29 @@ public final class Converter {
         }
     }
 
-    private static void writeGguf(Planned p, Path temp, Map<String, GgufValue> metadata, SafetensorsCheckpoint ckpt,
-            ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException, InterruptedException {
+    private static void writeGguf(Planned p, Path temp, Map<String, GgufValue> metadata, SourceDigests digests,
+            SafetensorsCheckpoint ckpt, ConvertListener listener, TritStats[] stats, long[] ternaryWeights)
+            throws IOException, InterruptedException {
         try (GgufWriter w = GgufWriter.create(temp)) {
             metadata.forEach(w::put);
             for (OutputTensor t : p.plan.tensors()) {
                 w.addTensor(t.name(), GgmlType.valueOf(t.type()), reversed(t.shape()));
             }
-            run(p, ckpt, true, listener, stats, ternaryWeights, piece -> w.writeTensorData(piece.name, piece.bytes));
+            run(p, ckpt, true, listener, stats, ternaryWeights, piece -> {
+                if (piece.chunks == null) {
+                    w.writeTensorData(piece.name, piece.bytes);
+                } else {
+                    GgufWriter.TensorSink ts = w.beginTensor(piece.name);
+                    piece.writeTo(ts::write);
+                    ts.finish();
+                }
+            });
+            w.replace("ternpack.source.sha256", GgufValue.strings(digests.await()));
             w.commit();
         }
     }
 
-    private static void writeHf(Planned p, Path dir, List<String> sources, SafetensorsCheckpoint ckpt,
+    private static void writeHf(Planned p, Path dir, SourceDigests digests, SafetensorsCheckpoint ckpt,
             ConvertListener listener, TritStats[] stats, long[] ternaryWeights) throws IOException, InterruptedException {
         List<PlannedTensor> st = new ArrayList<>();
         for (OutputTensor t : p.plan.tensors()) {
@@ -538,11 +621,20 @@ public final class Converter {
         meta.put("format", "pt");
         meta.put("ternpack.version", VERSION);
         meta.put("ternpack.options", p.plan.options().provenance());
-        meta.put("ternpack.source.sha256", String.join("\n", sources));
+        meta.put("ternpack.source.sha256", String.join("\n", digests.placeholders()));
         meta.put("quant_method", "bitnet");
         meta.put("linear_class", "autobitlinear");
         try (SafetensorsWriter w = SafetensorsWriter.create(dir.resolve(HF_WEIGHTS), st, meta)) {
-            run(p, ckpt, false, listener, stats, ternaryWeights, piece -> w.writeTensor(piece.name, piece.bytes));
+            run(p, ckpt, false, listener, stats, ternaryWeights, piece -> {
+                if (piece.chunks == null) {
+                    w.writeTensor(piece.name, piece.bytes);
+                } else {
+                    SafetensorsWriter.TensorSink ts = w.beginTensor(piece.name);
+                    piece.writeTo(ts::write);
+                    ts.finish();
+                }
+            });
+            w.replaceMetadata("ternpack.source.sha256", String.join("\n", digests.await()));
             w.commit();
         }
         JsonObject config = p.model.config().raw();

@@ -66,6 +66,7 @@ public final class GgufWriter implements AutoCloseable {
     private long written;
     private TensorSink sink;
     private ByteBuffer staging;
+    private boolean headerDirty; // a metadata value was replaced after the header was written
 
     private GgufWriter(Path target, Path temp, FileChannel channel) {
         this.target = target;
@@ -128,6 +129,36 @@ public final class GgufWriter implements AutoCloseable {
         encodedEntries.add(entry);
         headerBytes += entry.length;
         alignment = newAlignment;
+    }
+
+    /**
+     * Replaces the value of an existing metadata entry with one of exactly the same encoded size, also after
+     * tensor data has started: the offsets stay valid and {@link #commit()} rewrites the header in place. This lets a
+     * caller write the data while a value (say, a digest of the input computed on another thread) is still being
+     * worked out, reserving it with a placeholder of the same length. {@code general.alignment} cannot be replaced.
+     */
+    public void replace(String key, GgufValue value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        if (state == State.FAILED || state == State.COMMITTED || state == State.CLOSED) {
+            throw refused("replace metadata " + GgufParser.quote(key), null);
+        }
+        if (!metadata.containsKey(key)) {
+            throw new IllegalArgumentException("metadata key " + GgufParser.quote(key) + " is not set");
+        }
+        if (key.equals(GgufFormat.ALIGNMENT_KEY)) {
+            throw new IllegalArgumentException(key + " cannot be replaced");
+        }
+        String what = "metadata key " + GgufParser.quote(key);
+        byte[] entry = GgufEncoder.keyValue(GgufEncoder.utf8(key, what), value, what);
+        int index = new ArrayList<>(metadata.keySet()).indexOf(key);
+        if (entry.length != encodedEntries.get(index).length) {
+            throw new IllegalArgumentException("the new value of " + what + " takes " + entry.length
+                    + " bytes, the old one " + encodedEntries.get(index).length + "; a replacement must keep the size");
+        }
+        metadata.put(key, value);
+        encodedEntries.set(index, entry);
+        headerDirty |= state == State.DATA || state == State.IN_TENSOR;
     }
 
     /**
@@ -256,6 +287,9 @@ public final class GgufWriter implements AutoCloseable {
                     + " tensor(s) is not written, next is " + GgufParser.quote(tensors.get(next).name()));
         }
         writeHeaderOnce();
+        if (headerDirty) {
+            rewriteHeader();
+        }
         if (written != plannedFileSize()) {
             state = State.FAILED;
             throw new IllegalStateException("wrote " + written + " bytes but planned " + plannedFileSize());
@@ -327,6 +361,25 @@ public final class GgufWriter implements AutoCloseable {
             state = State.FAILED;
             throw new IllegalStateException("the GGUF header would be " + start + " bytes, over 2 GiB");
         }
+        state = State.DATA;
+        writeFully(MemorySegment.ofArray(encodeHeader(start)));
+    }
+
+    /** Writes the header again at offset 0 after {@link #replace}; its size did not change. */
+    private void rewriteHeader() throws IOException {
+        ByteBuffer header = ByteBuffer.wrap(encodeHeader(dataStart()));
+        try {
+            for (long at = 0; header.hasRemaining(); ) {
+                at += channel.write(header, at);
+            }
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            throw e;
+        }
+        headerDirty = false;
+    }
+
+    private byte[] encodeHeader(long start) {
         GgufEncoder out = new GgufEncoder((int) start);
         out.bytes(GgufFormat.MAGIC); // u8[4] magic
         out.u32(GgufFormat.VERSION); // u32 version
@@ -339,8 +392,7 @@ public final class GgufWriter implements AutoCloseable {
             GgufEncoder.tensorInfo(out, tensorNames.get(i), tensors.get(i));
         }
         out.zeros(start - out.length()); // padding to the data section
-        state = State.DATA;
-        writeFully(MemorySegment.ofArray(out.toByteArray()));
+        return out.toByteArray();
     }
 
     private void writePadding(long nbytes) throws IOException {
@@ -351,15 +403,15 @@ public final class GgufWriter implements AutoCloseable {
     }
 
     private void writeFully(MemorySegment bytes) throws IOException {
-        boolean plainBytes = bytes.heapBase().map(base -> base instanceof byte[]).orElse(true);
         try {
             for (long at = 0; at < bytes.byteSize(); ) {
                 long n = Math.min(MAX_WRITE, bytes.byteSize() - at);
                 MemorySegment slice = bytes.asSlice(at, n);
-                if (plainBytes) {
+                if (bytes.isNative()) {
                     writeBuffer(slice.asByteBuffer());
                 } else {
-                    // Heap segments over float[] etc. have no ByteBuffer view; copy through a small buffer.
+                    // A heap buffer would make the channel copy it into a fresh temporary direct buffer as large
+                    // as the write (new zeroed pages for every tensor); copy through one small reused buffer.
                     writeStaged(slice);
                 }
                 at += n;
@@ -381,7 +433,7 @@ public final class GgufWriter implements AutoCloseable {
         if (staging == null) {
             staging = ByteBuffer.allocateDirect(STAGING_BYTES);
         }
-        MemorySegment stage = MemorySegment.ofBuffer(staging);
+        MemorySegment stage = MemorySegment.ofBuffer(staging.clear()); // the whole buffer, whatever its last limit
         for (long at = 0; at < slice.byteSize(); ) {
             int n = (int) Math.min(STAGING_BYTES, slice.byteSize() - at);
             MemorySegment.copy(slice, at, stage, 0, n);

@@ -191,6 +191,18 @@ public final class SafetensorsCheckpoint implements TensorSource {
         return shard.tensor(name);
     }
 
+    /** As {@link SafetensorsFile#tensor(String, Arena)}: the tensor mapped on its own, unmapped with the arena. */
+    public Tensor tensor(String name, java.lang.foreign.Arena arena) {
+        tensor(name); // the same error for an unknown name
+        return owner.get(name).tensor(name, arena);
+    }
+
+    /** As {@link SafetensorsFile#rows}: some rows of a tensor mapped on their own, unmapped with the arena. */
+    public Tensor rows(String name, long first, long count, java.lang.foreign.Arena arena) {
+        tensor(name); // the same error for an unknown name
+        return owner.get(name).rows(name, first, count, arena);
+    }
+
     /** The shards' {@code __metadata__} merged; on a key that differs, the first shard's value. */
     @Override
     public Map<String, String> metadata() {

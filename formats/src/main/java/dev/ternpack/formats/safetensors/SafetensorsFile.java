@@ -27,14 +27,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class SafetensorsFile implements TensorSource {
     private final Path file;
     private final Arena arena;
+    private final MemorySegment content;
     private final SafetensorsHeader header;
     private final Map<String, Tensor> tensors;
     private final List<String> names;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SafetensorsFile(Path file, Arena arena, SafetensorsHeader header, Map<String, Tensor> tensors) {
+    private SafetensorsFile(Path file, Arena arena, MemorySegment content, SafetensorsHeader header,
+            Map<String, Tensor> tensors) {
         this.file = file;
         this.arena = arena;
+        this.content = content;
         this.header = header;
         this.tensors = tensors;
         this.names = List.copyOf(tensors.keySet());
@@ -64,7 +67,7 @@ public final class SafetensorsFile implements TensorSource {
                 MemorySegment data = content.asSlice(header.dataStart() + e.begin(), e.byteSize());
                 tensors.put(e.name(), new Tensor(e.name(), e.dtype(), e.shape(), data, file));
             }
-            return new SafetensorsFile(file, arena, header, tensors);
+            return new SafetensorsFile(file, arena, content, header, tensors);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -96,6 +99,44 @@ public final class SafetensorsFile implements TensorSource {
                     + " tensors)");
         }
         return t;
+    }
+
+    /**
+     * The tensor, with its bytes mapped on their own into {@code arena} and unmapped when it closes. Reading a whole
+     * checkpoint through {@link #tensor(String)} leaves every touched page of the file's single mapping counted in
+     * the process's resident set until {@link #close()}; a converter streaming a multi-GB checkpoint maps each
+     * tensor like this instead, so its footprint stays a few tensors.
+     */
+    public Tensor tensor(String name, Arena arena) {
+        Tensor t = tensor(name);
+        return t.rank() == 0 ? t : rows(name, 0, t.shape()[0], arena);
+    }
+
+    /**
+     * Rows {@code first .. first+count-1} (along the first dimension) of a tensor of rank 1 or more, mapped on their
+     * own into {@code arena}: lets a caller stream one tensor larger than memory through a bounded window.
+     */
+    public Tensor rows(String name, long first, long count, Arena arena) {
+        Tensor t = tensor(name);
+        long[] shape = t.shape();
+        if (shape.length == 0 || first < 0 || count < 0 || first + count > shape[0]) {
+            throw new IndexOutOfBoundsException("rows " + first + "+" + count + " of " + name + " "
+                    + java.util.Arrays.toString(shape));
+        }
+        long rowBytes = shape[0] == 0 ? 0 : t.data().byteSize() / shape[0];
+        long[] partShape = shape.clone();
+        partShape[0] = count;
+        if (rowBytes * count == 0) {
+            return new Tensor(t.name(), t.dtype(), partShape, t.data().asSlice(0, 0), file);
+        }
+        long fileOffset = t.data().address() - content.address();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            MemorySegment data = channel.map(FileChannel.MapMode.READ_ONLY, fileOffset + first * rowBytes,
+                    count * rowBytes, arena);
+            return new Tensor(t.name(), t.dtype(), partShape, data, file);
+        } catch (IOException ex) {
+            throw new BadInputException(file, "cannot read the file: " + ex.getMessage(), ex);
+        }
     }
 
     @Override

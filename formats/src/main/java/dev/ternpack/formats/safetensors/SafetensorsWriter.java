@@ -41,16 +41,22 @@ public final class SafetensorsWriter implements AutoCloseable {
     private final Path temp;
     private final FileChannel channel;
     private final List<PlannedTensor> plan;
+    private final Map<String, String> metadata;
+    private int headerBytes;
+    private boolean headerDirty; // a metadata value was replaced after the header was written
     private State state = State.READY;
     private int next;
     private TensorSink sink;
     private ByteBuffer staging;
 
-    private SafetensorsWriter(Path target, Path temp, FileChannel channel, List<PlannedTensor> plan) {
+    private SafetensorsWriter(Path target, Path temp, FileChannel channel, List<PlannedTensor> plan,
+            Map<String, String> metadata, int headerBytes) {
         this.target = target;
         this.temp = temp;
         this.channel = channel;
         this.plan = plan;
+        this.metadata = new java.util.LinkedHashMap<>(metadata);
+        this.headerBytes = headerBytes;
     }
 
     /**
@@ -85,7 +91,7 @@ public final class SafetensorsWriter implements AutoCloseable {
             }
         }
         OutputFiles.register(temp);
-        SafetensorsWriter writer = new SafetensorsWriter(absolute, temp, channel, frozen);
+        SafetensorsWriter writer = new SafetensorsWriter(absolute, temp, channel, frozen, metadata, header.length);
         try {
             writer.writeFully(MemorySegment.ofArray(header));
         } catch (IOException | RuntimeException e) {
@@ -93,6 +99,32 @@ public final class SafetensorsWriter implements AutoCloseable {
             throw e;
         }
         return writer;
+    }
+
+    /**
+     * Replaces the value of an existing {@code __metadata__} entry with one that gives a header of exactly the same
+     * size (e.g. a placeholder of the same length), also after tensors were written; {@link #commit()} writes the
+     * header again in place. Lets a caller write the data while a value (a digest computed on another thread) is
+     * still being worked out.
+     */
+    public void replaceMetadata(String key, String value) {
+        Objects.requireNonNull(value, "value");
+        if (state == State.FAILED || state == State.COMMITTED || state == State.CLOSED) {
+            throw new IllegalStateException("cannot replace metadata " + key + ": the writer is "
+                    + state.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (!metadata.containsKey(key)) {
+            throw new IllegalArgumentException("metadata key " + key + " is not set");
+        }
+        Map<String, String> changed = new java.util.LinkedHashMap<>(metadata);
+        changed.put(key, value);
+        byte[] header = SafetensorsHeader.encode(plan, changed);
+        if (header.length != headerBytes) {
+            throw new IllegalArgumentException("replacing metadata " + key + " would make the header "
+                    + header.length + " bytes instead of " + headerBytes + "; a replacement must keep the size");
+        }
+        metadata.put(key, value);
+        headerDirty = true;
     }
 
     /** The tensors still to write, in order. */
@@ -149,6 +181,13 @@ public final class SafetensorsWriter implements AutoCloseable {
                     + " tensor(s) not written, next is " + plan.get(next).name());
         }
         try {
+            if (headerDirty) {
+                ByteBuffer header = ByteBuffer.wrap(SafetensorsHeader.encode(plan, metadata));
+                for (long at = 0; header.hasRemaining(); ) {
+                    at += channel.write(header, at);
+                }
+                headerDirty = false;
+            }
             channel.force(true);
             channel.close();
             OutputFiles.publish(temp, target, replaceExisting);
@@ -204,15 +243,15 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
 
     private void writeFully(MemorySegment bytes) throws IOException {
-        boolean plainBytes = bytes.heapBase().map(base -> base instanceof byte[]).orElse(true);
         try {
             for (long at = 0; at < bytes.byteSize(); ) {
                 long n = Math.min(MAX_WRITE, bytes.byteSize() - at);
                 MemorySegment slice = bytes.asSlice(at, n);
-                if (plainBytes) {
+                if (bytes.isNative()) {
                     writeBuffer(slice.asByteBuffer());
                 } else {
-                    // Heap segments over float[] etc. have no ByteBuffer view; copy through a small buffer.
+                    // A heap buffer would make the channel copy it into a fresh temporary direct buffer as large
+                    // as the write (new zeroed pages for every tensor); copy through one small reused buffer.
                     writeStaged(slice);
                 }
                 at += n;
@@ -242,7 +281,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         if (staging == null) {
             staging = ByteBuffer.allocateDirect(STAGING_BYTES);
         }
-        MemorySegment stage = MemorySegment.ofBuffer(staging);
+        MemorySegment stage = MemorySegment.ofBuffer(staging.clear()); // the whole buffer, whatever its last limit
         for (long at = 0; at < slice.byteSize(); ) {
             int n = (int) Math.min(STAGING_BYTES, slice.byteSize() - at);
             MemorySegment.copy(slice, at, stage, 0, n);

@@ -380,4 +380,34 @@ class GgufWriterTest {
         assertThrows(IllegalArgumentException.class, () -> new GgufTensorInfo("w", new long[] {4}, GgmlType.F32, -1));
         assertFalse(t.equals(new GgufTensorInfo("w", new long[] {256, 3, 2}, GgmlType.TQ1_0, 0)));
     }
+
+    // ---- replacing a value after the data, large heap writes ----
+
+    @Test
+    void aValueReplacedAfterTheDataIsInTheCommittedHeader() throws IOException {
+        Path target = dir.resolve("r.gguf");
+        // Two tensors of heap data, each over the writer's 1 MiB staging buffer, so the second write reuses it.
+        MemorySegment a = bytes(3 << 20, 1);
+        MemorySegment b = bytes((1 << 20) + 4, 7);
+        try (GgufWriter w = GgufWriter.create(target)) {
+            w.put("digest", GgufValue.strings(List.of("0".repeat(64) + "  x")));
+            w.put("after", GgufValue.u32(5));
+            w.addTensor("a", GgmlType.I8, a.byteSize());
+            w.addTensor("b", GgmlType.I8, b.byteSize());
+            w.writeTensorData("a", a);
+            refused(IllegalArgumentException.class, "must keep the size",
+                    () -> w.replace("digest", GgufValue.strings(List.of("abc  x"))));
+            refused(IllegalArgumentException.class, "is not set", () -> w.replace("nope", GgufValue.u32(1)));
+            w.writeTensorData("b", b);
+            w.replace("digest", GgufValue.strings(List.of("f".repeat(64) + "  x")));
+            w.commit();
+        }
+        try (GgufFile g = GgufFile.open(target)) {
+            assertEquals(List.of("f".repeat(64) + "  x"), g.requireStrings("digest"));
+            assertEquals(5, g.require("after").asLong());
+            assertBytes(a.toArray(ValueLayout.JAVA_BYTE), g.data(g.tensor("a")).toArray(ValueLayout.JAVA_BYTE), "a");
+            assertBytes(b.toArray(ValueLayout.JAVA_BYTE), g.data(g.tensor("b")).toArray(ValueLayout.JAVA_BYTE), "b");
+        }
+        assertEquals(List.of("r.gguf"), listDir());
+    }
 }

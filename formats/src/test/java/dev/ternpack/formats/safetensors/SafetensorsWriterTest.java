@@ -382,6 +382,52 @@ class SafetensorsWriterTest {
         assertFalse(Files.exists(target));
     }
 
+    // ---- a metadata value replaced after the data; rows mapped on their own ----
+
+    @Test
+    void aMetadataValueReplacedAfterTheDataIsInTheCommittedHeader() throws IOException {
+        Path target = dir.resolve("r.safetensors");
+        // 3 MiB of heap data, over the writer's 1 MiB staging buffer, then a second tensor reusing it.
+        PlannedTensor big = new PlannedTensor("big", DType.BF16, new long[] {768, 2048});
+        PlannedTensor small = new PlannedTensor("small", DType.U8, new long[] {(1 << 20) + 3});
+        List<byte[]> data = dataFor(List.of(big, small));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("digest", "0".repeat(64));
+        meta.put("format", "pt");
+        try (SafetensorsWriter w = SafetensorsWriter.create(target, List.of(big, small), meta)) {
+            w.writeTensor("big", MemorySegment.ofArray(data.get(0)));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> w.replaceMetadata("digest", "0".repeat(80)));
+            assertTrue(e.getMessage().contains("must keep the size"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> w.replaceMetadata("absent", "x"));
+            w.writeTensor("small", MemorySegment.ofArray(data.get(1)));
+            w.replaceMetadata("digest", "e".repeat(64));
+            w.commit();
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(target)) {
+            assertEquals(Map.of("digest", "e".repeat(64), "format", "pt"), st.metadata());
+            assertArrayEquals(data.get(0), st.tensor("big").data().toArray(ValueLayout.JAVA_BYTE));
+            assertArrayEquals(data.get(1), st.tensor("small").data().toArray(ValueLayout.JAVA_BYTE));
+
+            // Rows mapped on their own equal the same rows of the whole-file mapping, at any start and length.
+            Tensor whole = st.tensor("big");
+            long rowBytes = 2048 * 2;
+            for (long[] r : new long[][] {{0, 768}, {0, 1}, {767, 1}, {5, 300}, {300, 0}}) {
+                try (Arena arena = Arena.ofConfined()) {
+                    Tensor part = st.rows("big", r[0], r[1], arena);
+                    assertArrayEquals(new long[] {r[1], 2048}, part.shape());
+                    assertArrayEquals(whole.data().asSlice(r[0] * rowBytes, r[1] * rowBytes)
+                            .toArray(ValueLayout.JAVA_BYTE), part.data().toArray(ValueLayout.JAVA_BYTE));
+                }
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                assertArrayEquals(data.get(1), st.tensor("small", arena).data().toArray(ValueLayout.JAVA_BYTE));
+                assertThrows(IndexOutOfBoundsException.class, () -> st.rows("big", 700, 69, arena));
+                assertThrows(IndexOutOfBoundsException.class, () -> st.rows("big", -1, 1, arena));
+            }
+        }
+    }
+
     // ---- helpers ----
 
     private byte[] write(List<PlannedTensor> plan, Map<String, String> metadata, byte[]... data) throws IOException {

@@ -1,0 +1,102 @@
+package dev.ternpack.convert;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+
+/**
+ * The {@code "<sha256>  <file name>"} lines (sha256sum's format) of a conversion's input files, computed on a
+ * thread of their own while the conversion packs and writes. Hashing a multi-GB checkpoint costs as much CPU as
+ * ternarizing it, so it must not sit on the critical path: the writer reserves the metadata value with
+ * {@link #placeholders()} (same length) and replaces it with {@link #await()}'s lines before committing.
+ */
+final class SourceDigests implements AutoCloseable {
+    /** Bytes mapped at a time; each window is unmapped before the next, so hashing adds little to the RSS. */
+    private static final long WINDOW = 64L << 20;
+    private static final String PLACEHOLDER = "0".repeat(64);
+
+    private final List<Path> files;
+    private final FutureTask<List<String>> task;
+
+    private SourceDigests(List<Path> files) {
+        this.files = List.copyOf(files);
+        this.task = new FutureTask<>(() -> {
+            List<String> lines = new ArrayList<>();
+            for (Path f : this.files) {
+                lines.add(sha256(f) + "  " + f.getFileName());
+            }
+            return lines;
+        });
+    }
+
+    /** Starts hashing {@code files} in order on a daemon thread. */
+    static SourceDigests start(List<Path> files) {
+        SourceDigests d = new SourceDigests(files);
+        Thread t = new Thread(d.task, "ternpack-source-sha256");
+        t.setDaemon(true);
+        t.start();
+        return d;
+    }
+
+    /** Lines of the final length with an all-zero digest, to reserve the space in a header. */
+    List<String> placeholders() {
+        return files.stream().map(f -> PLACEHOLDER + "  " + f.getFileName()).toList();
+    }
+
+    /** Waits for the digests. */
+    List<String> await() throws IOException, InterruptedException {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (CancellationException e) {
+            throw new InterruptedException("hashing the input was cancelled");
+        }
+    }
+
+    /** Stops the hashing thread if it still runs (the conversion failed or was interrupted). */
+    @Override
+    public void close() {
+        task.cancel(true);
+    }
+
+    /** Hex SHA-256 of a file, read through short-lived mappings (no copy into the heap). */
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (FileChannel ch = FileChannel.open(file)) {
+            long size = ch.size();
+            for (long at = 0; at < size; at += WINDOW) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("hashing " + file + " was interrupted");
+                }
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment window = ch.map(FileChannel.MapMode.READ_ONLY, at, Math.min(WINDOW, size - at),
+                            arena);
+                    md.update(window.asByteBuffer());
+                }
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}
