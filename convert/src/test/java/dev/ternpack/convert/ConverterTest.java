@@ -274,6 +274,8 @@ class ConverterTest {
         Map<String, String> b = fileHashes(four.output());
         assertEquals(a, b, f.cliName());
         assertEquals(f.gguf() ? 1 : 4, a.size(), a.keySet().toString()); // hf: weights, config, 2 tokenizer files
+        // the summary's sha256 is the written file's
+        assertEquals(a.get(f.gguf() ? "" : "model.safetensors"), one.sha256(), f.cliName());
         List<String> personal = new ArrayList<>(List.of(System.getProperty("user.name")));
         String host = InetAddress.getLocalHost().getHostName();
         personal.add(host);
