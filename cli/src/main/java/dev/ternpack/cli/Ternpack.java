@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
             "Exit codes: 0 ok, 4 verification failed, 3 bad input, 2 usage error,",
             "1 internal error, 130 interrupted."},
         subcommands = {DemoCommand.class, ConvertCommand.class, VerifyCommand.class, InspectCommand.class, PackCommand.class,
-            FormatsCommand.class, SynthCommand.class, CompletionCommand.class})
+            FormatsCommand.class, BenchCommand.class, SynthCommand.class, CompletionCommand.class})
 public final class Ternpack implements Runnable {
     /** Columns of every help text. */
     static final int HELP_WIDTH = 80;

@@ -46,7 +46,8 @@ class HelpTextTest {
             + "  ./mvnw -B -ntp -o test -pl cli -Dtest=HelpTextTest -Dternpack.help.write=true\n"
             + "and review them with: git diff cli/src/test/resources/help/";
     /** Commands whose run has a result, which must be available as JSON and as one quiet line. */
-    static final Set<String> PRODUCE_RESULTS = Set.of("demo", "convert", "verify", "inspect", "pack", "formats");
+    static final Set<String> PRODUCE_RESULTS = Set.of("demo", "convert", "verify", "inspect", "pack", "formats",
+            "bench");
     /** System properties through which picocli would let the environment change the help. */
     private static final List<String> PICOCLI_PROPERTIES = List.of("picocli.usage.width", "picocli.ansi");
     private static final Map<String, String> saved = new LinkedHashMap<>();
