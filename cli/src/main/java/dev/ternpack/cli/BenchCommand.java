@@ -54,8 +54,10 @@ import picocli.CommandLine.Parameters;
                     + " does (into DIR, deleted after each run). For each format the table shows the median wall"
                     + " time of a conversion (including the output's SHA-256), GB/s of input (safetensors bytes /"
                     + " seconds / 1e9), how many times the floor (read + write) that is, and the peak resident set"
-                    + " of this process so far (VmHWM: it only grows, so it is the largest of the formats run up to"
-                    + " that row; 'n/a' where /proc is missing).",
+                    + " during that format's runs (VmHWM, reset before each format on Linux; all runs share one"
+                    + " JVM, so its heap and compiled code from earlier runs count too; 'n/a' where /proc is"
+                    + " missing). A single 'ternpack convert' starts a fresh JVM: expect its first run to be"
+                    + " slower than the median here.",
             "",
             "With --verify-text, the tq2_0 output is then evaluated by the verifier (perplexity only, no"
                     + " reference) over --max-tokens tokens in windows of --ctx, and its throughput is printed in"
@@ -190,6 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
                 Path target = dir.resolve("bench-" + f.cliName() + (f.gguf() ? ".gguf" : ""));
                 double[] seconds = new double[repeat];
                 long outputBytes = 0;
+                resetPeakRss();
                 for (int i = 0; i < repeat; i++) {
                     ConvertOptions co = ConvertOptions.of(checkpoint, f, target).withThreads(n).withForce(true);
                     long t0 = System.nanoTime();
@@ -343,6 +346,19 @@ public final class BenchCommand implements Callable<Integer> {
         double s = (System.nanoTime() - t0) / 1e9;
         Files.deleteIfExists(file);
         return s;
+    }
+
+    /**
+     * Lets the peak resident set start again from the current one: a full GC (G1 then gives back heap it does not
+     * need), then "5" into /proc/self/clear_refs, which resets VmHWM on Linux. Elsewhere the peak keeps growing.
+     */
+    private static void resetPeakRss() {
+        System.gc();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // no /proc, or not allowed: VmHWM stays the peak since the start
+        }
     }
 
     /** Peak resident set of this process (VmHWM), or -1 where /proc/self/status is missing. */
