@@ -34,8 +34,8 @@ import picocli.CommandLine.Parameters;
             "Each BitLinear projection of the latent BF16/F16/F32 weights becomes trits (-1, 0 or +1) with one"
                     + " absmean scale per tensor; embeddings and norms stay high precision. Formats: tq2_0 and"
                     + " tq1_0 (GGUF for stock llama.cpp, arch bitnet), i2_s (GGUF for bitnet.cpp only; stock"
-                    + " llama.cpp cannot load it), hf-2bit (a transformers directory, quant_method bitnet). 'ternpack formats CHECKPOINT_DIR' compares"
-                    + " them for a model.",
+                    + " llama.cpp cannot load it), hf-2bit (a transformers directory, quant_method bitnet)."
+                    + " 'ternpack formats CHECKPOINT_DIR' compares them for a model.",
             "",
             "The output is written to a temp file beside OUT, audited by re-reading it, then renamed: on any"
                     + " error nothing is left at OUT. The bytes are the same for any --threads.",
