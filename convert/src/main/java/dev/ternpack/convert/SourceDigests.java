@@ -1,5 +1,6 @@
 package dev.ternpack.convert;
 
+import dev.ternpack.formats.BadInputException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,7 +34,14 @@ final class SourceDigests implements AutoCloseable {
         this.task = new FutureTask<>(() -> {
             List<String> lines = new ArrayList<>();
             for (Path f : this.files) {
-                lines.add(sha256(f) + "  " + f.getFileName());
+                try {
+                    lines.add(sha256(f) + "  " + f.getFileName());
+                } catch (java.io.InterruptedIOException e) {
+                    throw e;
+                } catch (IOException e) {
+                    // An input that cannot be read is the input's problem, not a failure to write the output.
+                    throw new BadInputException(f, "cannot read the file: " + e.getMessage(), e);
+                }
             }
             return lines;
         });
