@@ -9,6 +9,7 @@ import dev.ternpack.convert.ConvertResult;
 import dev.ternpack.convert.Converter;
 import dev.ternpack.convert.OutputFormat;
 import dev.ternpack.formats.BadInputException;
+import dev.ternpack.formats.OutputFiles;
 import dev.ternpack.formats.safetensors.SafetensorsCheckpoint;
 import dev.ternpack.formats.safetensors.SafetensorsFile;
 import dev.ternpack.verify.Verifier;
@@ -172,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
             inputBytes += Files.size(p);
         }
         boolean tempDir = out == null;
-        Path dir = outputDirectory();
+        Path dir = DemoCommand.outputDirectory(out, "ternpack-bench-");
         CommandLine cl = spec.commandLine();
         Terminal term = new Terminal(cl.getErr(), common.quiet);
         try {
@@ -205,7 +206,7 @@ public final class BenchCommand implements Callable<Integer> {
                     if (keep) {
                         keptTq2 = target;
                     } else {
-                        deleteRecursively(target);
+                        OutputFiles.deleteRecursively(target);
                     }
                 }
                 figures.add(new FormatFigures(f, outputBytes, seconds, peakRss()));
@@ -224,7 +225,7 @@ public final class BenchCommand implements Callable<Integer> {
                 verifySeconds = (System.nanoTime() - t0) / 1e9;
                 evaluated = rep.settings().windows() * rep.settings().ctx();
                 tokensPerSecond = evaluated / verifySeconds;
-                deleteRecursively(keptTq2);
+                OutputFiles.deleteRecursively(keptTq2);
             }
 
             double floor = readSeconds + writeSeconds;
@@ -248,7 +249,7 @@ public final class BenchCommand implements Callable<Integer> {
             return ExitCodes.OK;
         } finally {
             if (tempDir) {
-                deleteRecursively(dir);
+                OutputFiles.deleteRecursively(dir);
             }
         }
     }
@@ -368,32 +369,6 @@ public final class BenchCommand implements Callable<Integer> {
                     .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024).orElse(-1L);
         } catch (IOException | RuntimeException e) {
             return -1;
-        }
-    }
-
-    private Path outputDirectory() throws IOException {
-        if (out == null) {
-            return Files.createTempDirectory("ternpack-bench-");
-        }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new BadInputException(out, "exists and is not a directory");
-        }
-        Files.createDirectories(out);
-        return out;
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        if (Files.isDirectory(p)) {
-            try (Stream<Path> s = Files.walk(p)) {
-                for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(x);
-                }
-            }
-        } else {
-            Files.deleteIfExists(p);
         }
     }
 

@@ -247,8 +247,13 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private Path outputDirectory() throws IOException {
+        return outputDirectory(out, "ternpack-demo-");
+    }
+
+    /** {@code out}, created if missing, or a new temp directory named {@code prefix...} when it is null. */
+    static Path outputDirectory(Path out, String prefix) throws IOException {
         if (out == null) {
-            return Files.createTempDirectory("ternpack-demo-");
+            return Files.createTempDirectory(prefix);
         }
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new BadInputException(out, "exists and is not a directory");
