@@ -13,11 +13,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * The {@code "<sha256>  <file name>"} lines (sha256sum's format) of a conversion's input files, computed on a
- * thread of their own while the conversion packs and writes. Hashing a multi-GB checkpoint costs as much CPU as
+ * The {@code "<sha256>  <file name>"} lines (sha256sum's format) of a conversion's input files, computed on
+ * threads of their own while the conversion packs and writes. Hashing a multi-GB checkpoint costs as much CPU as
  * ternarizing it, so it must not sit on the critical path: the writer reserves the metadata value with
  * {@link #placeholders()} (same length) and replaces it with {@link #await()}'s lines before committing.
  */
@@ -27,33 +29,42 @@ final class SourceDigests implements AutoCloseable {
     private static final String PLACEHOLDER = "0".repeat(64);
 
     private final List<Path> files;
-    private final FutureTask<List<String>> task;
+    private final ExecutorService pool;
+    private final List<Future<String>> digests = new ArrayList<>();
 
-    private SourceDigests(List<Path> files) {
+    private SourceDigests(List<Path> files, int threads) {
         this.files = List.copyOf(files);
-        this.task = new FutureTask<>(() -> {
-            List<String> lines = new ArrayList<>();
-            for (Path f : this.files) {
+        this.pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "ternpack-source-sha256");
+            t.setDaemon(true);
+            return t;
+        });
+        for (Path f : this.files) {
+            digests.add(pool.submit(() -> {
                 try {
-                    lines.add(sha256(f) + "  " + f.getFileName());
+                    return sha256(f) + "  " + f.getFileName();
                 } catch (java.io.InterruptedIOException e) {
                     throw e;
                 } catch (IOException e) {
                     // An input that cannot be read is the input's problem, not a failure to write the output.
                     throw new BadInputException(f, "cannot read the file: " + e.getMessage(), e);
                 }
-            }
-            return lines;
-        });
+            }));
+        }
+        pool.shutdown();
     }
 
-    /** Starts hashing {@code files} in order on a daemon thread. */
+    /**
+     * Starts hashing {@code files} on daemon threads: one per file up to half the processors (at least one), so
+     * a sharded checkpoint of hundreds of GB is not hashed at one core's speed while the other half packs.
+     */
     static SourceDigests start(List<Path> files) {
-        SourceDigests d = new SourceDigests(files);
-        Thread t = new Thread(d.task, "ternpack-source-sha256");
-        t.setDaemon(true);
-        t.start();
-        return d;
+        return start(files, Math.max(1, Math.min(files.size(), Runtime.getRuntime().availableProcessors() / 2)));
+    }
+
+    /** As {@link #start(List)} with {@code threads} hashing threads. */
+    static SourceDigests start(List<Path> files, int threads) {
+        return new SourceDigests(files, threads);
     }
 
     /** Lines of the final length with an all-zero digest, to reserve the space in a header. */
@@ -61,27 +72,31 @@ final class SourceDigests implements AutoCloseable {
         return files.stream().map(f -> PLACEHOLDER + "  " + f.getFileName()).toList();
     }
 
-    /** Waits for the digests. */
+    /** Waits for the digests, in the order of the files. */
     List<String> await() throws IOException, InterruptedException {
-        try {
-            return task.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
+        List<String> lines = new ArrayList<>();
+        for (Future<String> d : digests) {
+            try {
+                lines.add(d.get());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (CancellationException e) {
+                throw new InterruptedException("hashing the input was cancelled");
             }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (CancellationException e) {
-            throw new InterruptedException("hashing the input was cancelled");
         }
+        return lines;
     }
 
-    /** Stops the hashing thread if it still runs (the conversion failed or was interrupted). */
+    /** Stops the hashing threads if they still run (the conversion failed or was interrupted). */
     @Override
     public void close() {
-        task.cancel(true);
+        pool.shutdownNow();
     }
 
     /** Hex SHA-256 of a file, read through short-lived mappings (no copy into the heap). */

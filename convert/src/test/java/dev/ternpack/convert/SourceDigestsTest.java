@@ -27,11 +27,14 @@ class SourceDigestsTest {
         Path a = Files.write(tmp.resolve("a.safetensors"), big);
         Path b = Files.writeString(tmp.resolve("config.json"), "{}\n");
         Path empty = Files.write(tmp.resolve("empty.json"), new byte[0]);
-        try (SourceDigests d = SourceDigests.start(List.of(a, b, empty))) {
-            assertEquals(List.of("0".repeat(64) + "  a.safetensors", "0".repeat(64) + "  config.json",
-                    "0".repeat(64) + "  empty.json"), d.placeholders());
-            assertEquals(List.of(hex(big) + "  a.safetensors", hex("{}\n".getBytes()) + "  config.json",
-                    hex(new byte[0]) + "  empty.json"), d.await());
+        List<String> expected = List.of(hex(big) + "  a.safetensors", hex("{}\n".getBytes()) + "  config.json",
+                hex(new byte[0]) + "  empty.json");
+        for (int threads : new int[] {1, 3}) { // in file order however many files are hashed at once
+            try (SourceDigests d = SourceDigests.start(List.of(a, b, empty), threads)) {
+                assertEquals(List.of("0".repeat(64) + "  a.safetensors", "0".repeat(64) + "  config.json",
+                        "0".repeat(64) + "  empty.json"), d.placeholders());
+                assertEquals(expected, d.await(), threads + " threads");
+            }
         }
     }
 
