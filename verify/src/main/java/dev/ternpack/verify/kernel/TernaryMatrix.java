@@ -1,5 +1,9 @@
 package dev.ternpack.verify.kernel;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * A ternary weight matrix {@code [rows, cols]} held as two bit planes, the compute form every packed layout
  * is decoded into: bit {@code c % 64} of word {@code r * words + c / 64} is set in {@link #plus} where the
@@ -51,24 +55,64 @@ public final class TernaryMatrix {
         int words = wordsPerRow(cols);
         long[] plus = new long[Math.multiplyExact(rows, words)];
         long[] minus = new long[plus.length];
+        boolean vector = TernaryKernels.VECTOR && 64 % B.length() == 0;
         for (int r = 0; r < rows; r++) {
             int src = r * cols;
             int dst = r * words;
-            for (int c = 0; c < cols; c++) {
-                byte t = trits[src + c];
-                if (t == 1) {
-                    plus[dst + (c >>> 6)] |= 1L << c;
-                } else if (t == -1) {
-                    minus[dst + (c >>> 6)] |= 1L << c;
-                } else if (t != 0) {
-                    throw new IllegalArgumentException("not a trit: " + t + " at row " + r + ", column " + c);
-                }
-            }
+            int c = vector ? planesVector(trits, src, cols, plus, minus, dst) : 0;
+            planesScalar(trits, src, c, cols, plus, minus, dst, r);
         }
         if (blockScales != null && blockScales.length != rows * blocksPerRow(cols)) {
             throw new IllegalArgumentException("expected " + rows * blocksPerRow(cols) + " block scales");
         }
         return new TernaryMatrix(rows, cols, plus, minus, scale, blockScales == null ? null : blockScales.clone());
+    }
+
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
+
+    /**
+     * The reference: one trit at a time, columns {@code from..cols-1} of the row starting at {@code src}; refuses a
+     * value outside {-1, 0, 1}.
+     */
+    static void planesScalar(byte[] trits, int src, int from, int cols, long[] plus, long[] minus, int dst, int row) {
+        for (int c = from; c < cols; c++) {
+            byte t = trits[src + c];
+            if (t == 1) {
+                plus[dst + (c >>> 6)] |= 1L << c;
+            } else if (t == -1) {
+                minus[dst + (c >>> 6)] |= 1L << c;
+            } else if (t != 0) {
+                throw new IllegalArgumentException("not a trit: " + t + " at row " + row + ", column " + c);
+            }
+        }
+    }
+
+    /**
+     * Whole 64-column words of a row at once: a lane compare per trit gives the word's bits directly
+     * ({@code VectorMask.toLong}, lane i = bit i). Returns the first column left for {@link #planesScalar}: the
+     * tail of the row, or the word holding a value that is no trit (so the reference names it).
+     */
+    private static int planesVector(byte[] trits, int src, int cols, long[] plus, long[] minus, int dst) {
+        int lanes = B.length();
+        int full = cols & ~63;
+        for (int c = 0; c < full; c += 64) {
+            long p = 0;
+            long m = 0;
+            long bad = 0;
+            for (int k = 0; k < 64; k += lanes) {
+                ByteVector v = ByteVector.fromArray(B, trits, src + c + k);
+                p |= v.eq((byte) 1).toLong() << k;
+                m |= v.eq((byte) -1).toLong() << k;
+                // t + 1 must be 0, 1 or 2 as an unsigned byte
+                bad |= v.add((byte) 1).compare(VectorOperators.UGT, (byte) 2).toLong();
+            }
+            if (bad != 0) {
+                return c;
+            }
+            plus[dst + (c >>> 6)] = p;
+            minus[dst + (c >>> 6)] = m;
+        }
+        return full;
     }
 
     public static int blocksPerRow(int cols) {
