@@ -15,6 +15,8 @@ public final class QuantizedActivations {
     final short[] q;
     final float[] tokenScale;
     final float[] blockD;
+    /** {@link TritGroupKernels}' lookup tables, built on first use and shared by every projection of this input. */
+    private short[] groupTables;
 
     private QuantizedActivations(int tokens, int cols, short[] q, float[] tokenScale, float[] blockD) {
         this.tokens = tokens;
@@ -104,6 +106,16 @@ public final class QuantizedActivations {
     /** The per-token factor s ({@code x ~ q / s}); only for per-token quantization. */
     public float tokenScale(int token) {
         return tokenScale[token];
+    }
+
+    /** The lookup tables of {@link TritGroupKernels}, built over {@code parallel} on first use. */
+    synchronized short[] groupTables(Parallel parallel) {
+        if (groupTables == null) {
+            short[] built = new short[Math.multiplyExact(tokens, TritGroupKernels.groups(cols) * TritGroupKernels.ROWS)];
+            parallel.forRange(tokens, 8, (from, to) -> TritGroupKernels.buildTables(this, built, from, to));
+            groupTables = built;
+        }
+        return groupTables;
     }
 
     boolean perTokenScaled() {

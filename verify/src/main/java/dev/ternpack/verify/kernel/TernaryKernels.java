@@ -34,7 +34,12 @@ public final class TernaryKernels {
             matmulReference(x, w, y);
             return;
         }
-        if (x.perTokenScaled() && !w.hasBlockScales()) {
+        byte[] codes = w.groupCodes();
+        if (x.perTokenScaled() && codes != null) {
+            short[] tables = x.groupTables(parallel);
+            parallel.forRange(TritGroupKernels.rowBlocks(w.rows()), 4,
+                    (from, to) -> TritGroupKernels.rows(x, tables, w, codes, y, from, to));
+        } else if (x.perTokenScaled() && !w.hasBlockScales()) {
             parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> perTokenRows(x, w, y, from, to));
         } else {
             parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> blockRows(x, w, y, from, to));

@@ -24,8 +24,11 @@ public final class TernaryMatrix {
     private final long[] minus;
     private final float scale;
     private final float[] blockScales;
+    /** {@link TritGroupKernels}' form of the same trits when every weight shares the tensor scale, else null. */
+    private final byte[] groupCodes;
 
-    private TernaryMatrix(int rows, int cols, long[] plus, long[] minus, float scale, float[] blockScales) {
+    private TernaryMatrix(int rows, int cols, long[] plus, long[] minus, float scale, float[] blockScales,
+            byte[] groupCodes) {
         this.rows = rows;
         this.cols = cols;
         this.words = wordsPerRow(cols);
@@ -33,6 +36,7 @@ public final class TernaryMatrix {
         this.minus = minus;
         this.scale = scale;
         this.blockScales = blockScales;
+        this.groupCodes = groupCodes;
     }
 
     public static int wordsPerRow(int cols) {
@@ -65,7 +69,8 @@ public final class TernaryMatrix {
         if (blockScales != null && blockScales.length != rows * blocksPerRow(cols)) {
             throw new IllegalArgumentException("expected " + rows * blocksPerRow(cols) + " block scales");
         }
-        return new TernaryMatrix(rows, cols, plus, minus, scale, blockScales == null ? null : blockScales.clone());
+        byte[] codes = blockScales == null && TritGroupKernels.AVAILABLE ? TritGroupKernels.buildCodes(trits, rows, cols) : null;
+        return new TernaryMatrix(rows, cols, plus, minus, scale, blockScales == null ? null : blockScales.clone(), codes);
     }
 
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
@@ -148,6 +153,14 @@ public final class TernaryMatrix {
     /** Per-block factors, or null when all blocks use {@link #scale()} alone. */
     public float[] blockScales() {
         return blockScales == null ? null : blockScales.clone();
+    }
+
+    /**
+     * The trits as base-3 codes of three columns, 32 rows to a block ({@link TritGroupKernels}), a third of a byte
+     * per weight; null with block scales (the lookup path needs one scale per row).
+     */
+    byte[] groupCodes() {
+        return groupCodes;
     }
 
     boolean hasBlockScales() {

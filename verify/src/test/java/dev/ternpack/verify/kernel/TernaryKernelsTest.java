@@ -35,7 +35,8 @@ class TernaryKernelsTest {
     }
 
     @ParameterizedTest(name = "{0} tokens x {1}x{2}, seed {3}")
-    @CsvSource({"1,3,64,1", "5,70,256,2", "9,130,2560,3", "4,64,17000,4", "7,33,100,5"})
+    @CsvSource({"1,3,64,1", "5,70,256,2", "9,130,2560,3", "4,64,17000,4", "7,33,100,5", "8,128,255,6", "13,260,6912,7",
+            "4,129,258,8", "12,640,2561,9"})
     void vectorPathEqualsReferencePerToken(int tokens, int rows, int cols, long seed) {
         Random rnd = new Random(seed);
         byte[] trits = randomTrits(rnd, rows * cols);
@@ -53,6 +54,55 @@ class TernaryKernelsTest {
                 float expected = (float) dot / qa.tokenScale(t) * 0.0123f;
                 assertEquals(expected, ref[t * rows + r], "reference, token " + t + " row " + r);
                 assertEquals(expected, fast[t * rows + r], "vector, token " + t + " row " + r);
+            }
+        }
+    }
+
+    /**
+     * The worst case for the int16 accumulators of the table-lookup path: every activation at 127 and every trit
+     * of a row equal, over many flush periods; the dot product is then cols * 127 * trit exactly.
+     */
+    @ParameterizedTest(name = "all trits {0}, {1} columns")
+    @CsvSource({"1,17000", "-1,17000", "1,255", "-1,256"})
+    void extremeSumsStayExact(int trit, int cols) {
+        int tokens = 9;
+        int rows = 140;
+        byte[] trits = new byte[rows * cols];
+        java.util.Arrays.fill(trits, (byte) trit);
+        float[] x = new float[tokens * cols];
+        java.util.Arrays.fill(x, 0.75f);
+        QuantizedActivations qa = QuantizedActivations.perToken(x, tokens, cols);
+        assertEquals(127, qa.q(0, cols - 1));
+        TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 0.5f);
+        float[] fast = new float[tokens * rows];
+        try (Parallel p = new Parallel(2)) {
+            TernaryKernels.matmul(qa, w, fast, p);
+        }
+        float expected = (float) ((long) cols * 127 * trit) / qa.tokenScale(0) * 0.5f;
+        for (int i = 0; i < fast.length; i++) {
+            assertEquals(expected, fast[i], "token " + i / rows + " row " + i % rows);
+        }
+    }
+
+    /** The group codes are the base-3 codes of the trits, zero trits past the last column. */
+    @Test
+    void groupCodesAreBase3OfThreeTrits() {
+        Random rnd = new Random(21);
+        int rows = 37;
+        int cols = 130;
+        byte[] trits = randomTrits(rnd, rows * cols);
+        TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 1f);
+        byte[] codes = w.groupCodes();
+        int groups = (cols + 2) / 3;
+        assertEquals(2 * groups * 32, codes.length);
+        for (int r = 0; r < 64; r++) {
+            for (int g = 0; g < groups; g++) {
+                int expected = 0;
+                for (int i = 2; i >= 0; i--) {
+                    int c = 3 * g + i;
+                    expected = expected * 3 + (r < rows && c < cols ? trits[r * cols + c] : 0) + 1;
+                }
+                assertEquals(expected, codes[((r / 32) * groups + g) * 32 + r % 32], "row " + r + " group " + g);
             }
         }
     }

@@ -1,0 +1,288 @@
+package dev.ternpack.verify.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The per-token int8 x ternary product by table lookup, the fast path of {@link TernaryKernels#matmul} when
+ * every weight of a row shares one scale (T-MAC's idea, kept exact).
+ *
+ * <p>Three consecutive trits {@code (t0, t1, t2)} of a row form one base-3 code {@code (t0+1) + 3(t1+1) +
+ * 9(t2+1)} in 0..26. For one token and one group of three columns, the 27 possible partial dot products
+ * {@code q0*t0 + q1*t1 + q2*t2} (at most 3 * 128 in magnitude) are computed once, into a 32-lane int16 table;
+ * then one lane permutation ({@code selectFrom}, {@code vpermw}) looks up the partial sums of 32 rows at once, using
+ * their codes as indices, and one add accumulates them: 96 multiply-adds per two instructions, where masked
+ * adds over bit planes do 32 per two. The tables depend on the activations only, so the projections that read
+ * the same input (q, k and v; gate and up) share them.
+ *
+ * <p>Layout. Codes: {@code byte[rowBlock][group][32]}, a row block being 32 consecutive rows, padded with the
+ * code of three zeros. Tables: {@code short[token][group][32]}. The kernel holds 4 tokens x 4 row blocks of
+ * int16 accumulators in registers and flushes them to int32 every {@value #FLUSH} groups, before
+ * {@code FLUSH * 384} could leave the int16 range. Integer sums are exact in any order, so the result equals
+ * {@link TernaryKernels#matmulReference} bit for bit (same epilogue {@code (float) dot / s * scale}).
+ */
+final class TritGroupKernels {
+    static final int ROWS = 32;
+    static final int GROUP = 3;
+    /** The code of three zero trits: (0+1) + 3(0+1) + 9(0+1). */
+    static final byte ZERO_CODE = 13;
+    /** 85 groups x 3 columns x 128 = 32640, the most an int16 lane may collect before a flush. */
+    static final int FLUSH = 85;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final int RB = 4;
+    private static final int TB = 4;
+
+    /** Whether this machine has the 32 x int16 lanes the kernel is written for (AVX-512BW). */
+    static final boolean AVAILABLE = TernaryKernels.VECTOR && ShortVector.SPECIES_PREFERRED.length() >= 32;
+
+    private static final short[] SIGN0 = new short[ROWS];
+    private static final short[] SIGN1 = new short[ROWS];
+    private static final short[] SIGN2 = new short[ROWS];
+
+    static {
+        for (int c = 0; c < 27; c++) {
+            SIGN0[c] = (short) (c % 3 - 1);
+            SIGN1[c] = (short) (c / 3 % 3 - 1);
+            SIGN2[c] = (short) (c / 9 - 1);
+        }
+    }
+
+    private TritGroupKernels() {
+    }
+
+    static int groups(int cols) {
+        return (cols + GROUP - 1) / GROUP;
+    }
+
+    static int rowBlocks(int rows) {
+        return (rows + ROWS - 1) / ROWS;
+    }
+
+    /**
+     * The codes of row-major trits (already checked to be trits): one scalar pass, each row's codes going to
+     * lane {@code r % 32} of its row block.
+     */
+    static byte[] buildCodes(byte[] trits, int rows, int cols) {
+        int groups = groups(cols);
+        int blocks = rowBlocks(rows);
+        byte[] codes = new byte[Math.multiplyExact(blocks, groups * ROWS)];
+        int full = cols / GROUP;
+        for (int r = 0; r < blocks * ROWS; r++) {
+            int dst = (r / ROWS) * groups * ROWS + r % ROWS;
+            if (r >= rows) {
+                for (int g = 0; g < groups; g++) {
+                    codes[dst + g * ROWS] = ZERO_CODE;
+                }
+                continue;
+            }
+            int src = r * cols;
+            for (int g = 0; g < full; g++) {
+                int c = src + g * GROUP;
+                codes[dst + g * ROWS] = (byte) (ZERO_CODE + trits[c] + 3 * trits[c + 1] + 9 * trits[c + 2]);
+            }
+            if (full < groups) {
+                int c = full * GROUP;
+                int code = ZERO_CODE + trits[src + c];
+                if (c + 1 < cols) {
+                    code += 3 * trits[src + c + 1];
+                }
+                codes[dst + full * ROWS] = (byte) code;
+            }
+        }
+        return codes;
+    }
+
+    /** The tables of tokens {@code [from, to)}: entry e of (t, g) is the partial dot product for code e. */
+    static void buildTables(QuantizedActivations x, short[] tables, int from, int to) {
+        int groups = groups(x.cols);
+        ShortVector s0 = ShortVector.fromArray(S, SIGN0, 0);
+        ShortVector s1 = ShortVector.fromArray(S, SIGN1, 0);
+        ShortVector s2 = ShortVector.fromArray(S, SIGN2, 0);
+        short[] q = x.q;
+        for (int t = from; t < to; t++) {
+            int xo = t * x.stride;
+            int dst = t * groups * ROWS;
+            for (int g = 0; g < groups - 1; g++) {
+                int c = xo + g * GROUP;
+                s0.mul(q[c]).add(s1.mul(q[c + 1])).add(s2.mul(q[c + 2])).intoArray(tables, dst + g * ROWS);
+            }
+            // The last group may run past the row (and past the array, for the last token): columns there hold
+            // zero trits, whose sign is 0 in every table entry, so any value would do; 0 stays in bounds.
+            int g = groups - 1;
+            int c = g * GROUP;
+            short q0 = q[xo + c];
+            short q1 = c + 1 < x.cols ? q[xo + c + 1] : 0;
+            short q2 = c + 2 < x.cols ? q[xo + c + 2] : 0;
+            s0.mul(q0).add(s1.mul(q1)).add(s2.mul(q2)).intoArray(tables, dst + g * ROWS);
+        }
+    }
+
+    /** {@code y[t * rows + r]} for row blocks {@code [from, to)} and every token. */
+    static void rows(QuantizedActivations x, short[] tables, TernaryMatrix w, byte[] codes, float[] y, int from, int to) {
+        int tokens = x.tokens;
+        int groups = groups(w.cols());
+        int[] acc = new int[TB * RB * ROWS];
+        int rb = from;
+        for (; rb + RB <= to; rb += RB) {
+            int t = 0;
+            for (; t + TB <= tokens; t += TB) {
+                block44(tables, codes, groups, t, rb, acc);
+                store(x, w, y, acc, t, TB, rb, RB);
+            }
+            for (; t < tokens; t++) {
+                for (int j = 0; j < RB; j++) {
+                    block11(tables, codes, groups, t, rb + j, acc);
+                    store(x, w, y, acc, t, 1, rb + j, 1);
+                }
+            }
+        }
+        for (; rb < to; rb++) {
+            for (int t = 0; t < tokens; t++) {
+                block11(tables, codes, groups, t, rb, acc);
+                store(x, w, y, acc, t, 1, rb, 1);
+            }
+        }
+    }
+
+    private static ShortVector widen(byte[] codes, int off) {
+        return (ShortVector) ByteVector.fromArray(B, codes, off).convertShape(VectorOperators.B2S, S, 0);
+    }
+
+    /** 4 tokens x 4 row blocks; {@code acc[(j * TB + i) * 32 + lane]} = dot of token t+i, row (rb+j)*32+lane. */
+    private static void block44(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc) {
+        java.util.Arrays.fill(acc, 0);
+        int span = groups * ROWS;
+        int tb0 = t * span;
+        int tb1 = tb0 + span;
+        int tb2 = tb1 + span;
+        int tb3 = tb2 + span;
+        int cb0 = rb * span;
+        int cb1 = cb0 + span;
+        int cb2 = cb1 + span;
+        int cb3 = cb2 + span;
+        for (int g0 = 0; g0 < groups; g0 += FLUSH) {
+            int gEnd = Math.min(groups, g0 + FLUSH);
+            ShortVector a00 = ShortVector.zero(S);
+            ShortVector a01 = a00;
+            ShortVector a02 = a00;
+            ShortVector a03 = a00;
+            ShortVector a10 = a00;
+            ShortVector a11 = a00;
+            ShortVector a12 = a00;
+            ShortVector a13 = a00;
+            ShortVector a20 = a00;
+            ShortVector a21 = a00;
+            ShortVector a22 = a00;
+            ShortVector a23 = a00;
+            ShortVector a30 = a00;
+            ShortVector a31 = a00;
+            ShortVector a32 = a00;
+            ShortVector a33 = a00;
+            for (int g = g0; g < gEnd; g++) {
+                int o = g * ROWS;
+                ShortVector i0 = widen(codes, cb0 + o);
+                ShortVector i1 = widen(codes, cb1 + o);
+                ShortVector i2 = widen(codes, cb2 + o);
+                ShortVector i3 = widen(codes, cb3 + o);
+                ShortVector tab = ShortVector.fromArray(S, tables, tb0 + o);
+                a00 = a00.add(i0.selectFrom(tab));
+                a10 = a10.add(i1.selectFrom(tab));
+                a20 = a20.add(i2.selectFrom(tab));
+                a30 = a30.add(i3.selectFrom(tab));
+                tab = ShortVector.fromArray(S, tables, tb1 + o);
+                a01 = a01.add(i0.selectFrom(tab));
+                a11 = a11.add(i1.selectFrom(tab));
+                a21 = a21.add(i2.selectFrom(tab));
+                a31 = a31.add(i3.selectFrom(tab));
+                tab = ShortVector.fromArray(S, tables, tb2 + o);
+                a02 = a02.add(i0.selectFrom(tab));
+                a12 = a12.add(i1.selectFrom(tab));
+                a22 = a22.add(i2.selectFrom(tab));
+                a32 = a32.add(i3.selectFrom(tab));
+                tab = ShortVector.fromArray(S, tables, tb3 + o);
+                a03 = a03.add(i0.selectFrom(tab));
+                a13 = a13.add(i1.selectFrom(tab));
+                a23 = a23.add(i2.selectFrom(tab));
+                a33 = a33.add(i3.selectFrom(tab));
+            }
+            flush(acc, 0, a00);
+            flush(acc, 1, a01);
+            flush(acc, 2, a02);
+            flush(acc, 3, a03);
+            flush(acc, 4, a10);
+            flush(acc, 5, a11);
+            flush(acc, 6, a12);
+            flush(acc, 7, a13);
+            flush(acc, 8, a20);
+            flush(acc, 9, a21);
+            flush(acc, 10, a22);
+            flush(acc, 11, a23);
+            flush(acc, 12, a30);
+            flush(acc, 13, a31);
+            flush(acc, 14, a32);
+            flush(acc, 15, a33);
+        }
+    }
+
+    /** One token, one row block, into {@code acc[0..31]}. */
+    private static void block11(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc) {
+        java.util.Arrays.fill(acc, 0, ROWS, 0);
+        int tb = t * groups * ROWS;
+        int cb = rb * groups * ROWS;
+        for (int g0 = 0; g0 < groups; g0 += FLUSH) {
+            int gEnd = Math.min(groups, g0 + FLUSH);
+            ShortVector a = ShortVector.zero(S);
+            for (int g = g0; g < gEnd; g++) {
+                int o = g * ROWS;
+                a = a.add(widen(codes, cb + o).selectFrom(ShortVector.fromArray(S, tables, tb + o)));
+            }
+            flush(acc, 0, a);
+        }
+    }
+
+    private static void flush(int[] acc, int k, ShortVector a) {
+        int off = k * ROWS;
+        IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
+        IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
+        IntVector.fromArray(I, acc, off).add(lo).intoArray(acc, off);
+        IntVector.fromArray(I, acc, off + 16).add(hi).intoArray(acc, off + 16);
+    }
+
+    /**
+     * The epilogue {@code (float) dot / s * scale} for {@code nt} tokens from {@code t} and {@code nb} row blocks
+     * from {@code rb}, {@code acc} laid out as in {@link #block44} with {@code TB = nt}; rows past the last are
+     * dropped.
+     */
+    private static void store(QuantizedActivations x, TernaryMatrix w, float[] y, int[] acc, int t, int nt, int rb, int nb) {
+        int rows = w.rows();
+        float scale = w.scale();
+        for (int j = 0; j < nb; j++) {
+            int r0 = (rb + j) * ROWS;
+            for (int i = 0; i < nt; i++) {
+                float s = x.tokenScale[t + i];
+                int src = (j * nt + i) * ROWS;
+                int dst = (t + i) * rows + r0;
+                for (int h = 0; h < ROWS; h += F.length()) {
+                    int n = Math.min(F.length(), rows - r0 - h);
+                    if (n <= 0) {
+                        break;
+                    }
+                    FloatVector v = ((FloatVector) IntVector.fromArray(I, acc, src + h).convert(VectorOperators.I2F, 0))
+                            .div(s).mul(scale);
+                    if (n == F.length()) {
+                        v.intoArray(y, dst + h);
+                    } else {
+                        v.intoArray(y, dst + h, F.indexInRange(0, n));
+                    }
+                }
+            }
+        }
+    }
+}
