@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the page needs nothing from outside itself, and the screenshot shows every plot in its colours, in the order of
  * the report, with the trit bars in the proportions the JSON report gives.
  *
- * <p>Set {@code -Dternpack.screenshot=FILE} to keep the screenshot for a look.
+ * <p>Set {@code -Dternpack.screenshot=FILE} to keep the screenshot for a look. Without Chromium the rendering
+ * part is skipped, unless {@code TERNPACK_REQUIRE_CHROMIUM=1} (set by {@code .ci/run}) makes that a failure.
  */
 class HtmlReportChromiumTest {
     private static final int WIDTH = 1100;
@@ -64,6 +65,10 @@ class HtmlReportChromiumTest {
         }
 
         var chromium = HeadlessChromium.find();
+        // .ci/run installs Chromium and sets this, so that in CI a Chromium that cannot be found fails the test.
+        if ("1".equals(System.getenv("TERNPACK_REQUIRE_CHROMIUM"))) {
+            assertTrue(chromium.isPresent(), "TERNPACK_REQUIRE_CHROMIUM=1 but no headless Chromium was found");
+        }
         Assumptions.assumeTrue(chromium.isPresent(), "no headless Chromium (/usr/bin/chromium, chromium-browser or"
                 + " google-chrome): the HTML report was checked as text only, not rendered");
         Path png = tmp.resolve("report.png");
