@@ -8,6 +8,7 @@ import dev.ternpack.convert.OutputFormat;
 import dev.ternpack.formats.BadInputException;
 import dev.ternpack.verify.Verifier;
 import dev.ternpack.verify.VerifyOptions;
+import dev.ternpack.verify.eval.Gate;
 import dev.ternpack.verify.eval.ParityMetrics;
 import dev.ternpack.verify.eval.Thresholds;
 import dev.ternpack.verify.kernel.ActivationMode;
@@ -219,9 +220,9 @@ public final class DemoCommand implements Callable<Integer> {
         t.printMarkdown(o);
         o.println();
         var s = rows.get(0).report.settings();
-        o.printf(Locale.ROOT, "%d tokens in %d windows of %d, gate: |Δppl| <= %.2f%%, top-1 >= %.0f%%, mean KL <= %.2g%n",
-                (long) s.windows() * s.ctx(), s.windows(), s.ctx(), 100 * Thresholds.DEFAULTS.maxPplDelta(),
-                100 * Thresholds.DEFAULTS.minTop1(), Thresholds.DEFAULTS.maxKl());
+        o.printf(Locale.ROOT, "%d tokens in %d windows of %d, gate: |Δppl| <= %s, top-1 >= %s, mean KL <= %.2g%n",
+                (long) s.windows() * s.ctx(), s.windows(), s.ctx(), Gate.percent(Thresholds.DEFAULTS.maxPplDelta()),
+                Gate.percent(Thresholds.DEFAULTS.minTop1()), Thresholds.DEFAULTS.maxKl());
         o.println("artifacts: " + dir);
     }
 

@@ -94,9 +94,10 @@ class VerifyThresholdsTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = '|', textBlock = """
             # option        | unmeetable | check subject    | verdict starts with                    | limit as the verdict prints it
-            --max-ppl-delta | 0.00001    | perplexity delta | 'FAIL: perplexity 49.6329 vs reference' | 'limit ±0.001%'
+            --max-ppl-delta | 0.00001    | perplexity delta | 'FAIL: perplexity 49.6329 vs reference' | 'limit ±0.001%)'
+            --max-ppl-delta | 0.000001   | perplexity delta | 'FAIL: perplexity 49.6329 vs reference' | 'limit ±0.0001%)'
             --max-kl        | 0.000001   | mean KL          | 'FAIL: mean KL(reference || candidate)' | (limit 1.00e-06)
-            --min-top1      | 0.999      | top-1 agreement  | 'FAIL: top-1 agreement 99.6063%'        | (limit 99.90%)
+            --min-top1      | 0.999      | top-1 agreement  | 'FAIL: top-1 agreement 99.6063%'        | (limit 99.9%)
             """)
     void anUnmetThresholdFailsThatCheckAlone(String option, String limit, String subject, String verdictStart,
             String limitText, @TempDir Path tmp) throws Exception {
@@ -127,7 +128,7 @@ class VerifyThresholdsTest {
         Run run = verify(tmp, "--max-ppl-delta", "0.001", "--min-top1", "0.99", "--max-kl", "0.0001");
         assertEquals(ExitCodes.OK, run.cli().exitCode(), run.cli().toString());
         assertTrue(run.verdict().startsWith("PASS: 60 checks, 28 tensors match; perplexity 49.6329 vs reference"
-                + " 49.6396 (-0.0136%, limit ±0.100%)"), run.verdict());
+                + " 49.6396 (-0.0136%, limit ±0.1%)"), run.verdict());
         assertTrue(run.json().get("passed").getAsBoolean());
         assertEquals(List.of(), run.failedJsonChecks());
         JsonObject t = run.json().getAsJsonObject("thresholds");

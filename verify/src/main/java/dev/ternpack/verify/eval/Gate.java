@@ -1,5 +1,7 @@
 package dev.ternpack.verify.eval;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -22,6 +24,26 @@ public final class Gate {
     private Gate() {
     }
 
+    /**
+     * A limit given as a fraction, printed as a percentage the way a user would write it: up to 6 significant
+     * digits without trailing zeros, so the default 0.005 reads "0.5%", 0.98 reads "98%", 0.9999 reads "99.99%"
+     * and a tiny 1e-6 reads "0.0001%" rather than rounding to zero; below 1e-4% it switches to "1e-08%" notation.
+     */
+    public static String percent(double fraction) {
+        double v = 100 * fraction;
+        if (v == 0 || !Double.isFinite(v)) {
+            return (v == 0 ? "0" : String.valueOf(v)) + "%";
+        }
+        BigDecimal b = new BigDecimal(v).round(new MathContext(6)).stripTrailingZeros();
+        if (b.abs().compareTo(new BigDecimal("0.0001")) >= 0 && b.abs().compareTo(new BigDecimal(1_000_000)) < 0) {
+            return b.toPlainString() + "%";
+        }
+        String mantissa = b.unscaledValue().abs().toString();
+        String digits = mantissa.length() > 1 ? mantissa.charAt(0) + "." + mantissa.substring(1) : mantissa;
+        int exponent = b.precision() - b.scale() - 1;
+        return (b.signum() < 0 ? "-" : "") + digits + String.format(Locale.ROOT, "e%+03d", exponent) + "%";
+    }
+
     public static Result evaluate(ParityMetrics parity, List<ProjectionAudit> audits, Robustness robustness,
             Thresholds limits) {
         List<Check> checks = new ArrayList<>();
@@ -33,10 +55,10 @@ public final class Gate {
                     ok ? String.format(Locale.ROOT, "ternarized latent perplexity %.4f vs unquantized %.4f (%+.2f%%)",
                             robustness.pplTernarized(), robustness.pplUnquantized(), 100 * p)
                        : String.format(Locale.ROOT, "the latent model itself is not ternary-robust: its ternarized "
-                            + "perplexity %.2f is %.0f%% above its unquantized perplexity %.2f (limit %.0f%%); "
+                            + "perplexity %.2f is %.0f%% above its unquantized perplexity %.2f (limit %s); "
                             + "it was probably not trained as BitNet b1.58",
                             robustness.pplTernarized(), 100 * p, robustness.pplUnquantized(),
-                            100 * limits.maxQuantPenalty())));
+                            percent(limits.maxQuantPenalty()))));
         }
         for (ProjectionAudit a : audits) {
             checks.add(tritCheck(a, limits));
@@ -47,15 +69,15 @@ public final class Gate {
         if (parity != null) {
             double d = parity.relativePerplexityDelta();
             checks.add(metric("perplexity delta", Math.abs(d), limits.maxPplDelta(), true,
-                    String.format(Locale.ROOT, "perplexity %.4f vs reference %.4f (%+.4f%%, limit ±%.3f%%)",
+                    String.format(Locale.ROOT, "perplexity %.4f vs reference %.4f (%+.4f%%, limit ±%s)",
                             parity.candidate().perplexity(), parity.reference().perplexity(), 100 * d,
-                            100 * limits.maxPplDelta())));
+                            percent(limits.maxPplDelta()))));
             checks.add(metric("mean KL", parity.meanKl(), limits.maxKl(), true,
                     String.format(Locale.ROOT, "mean KL(reference || candidate) %.3g nats per token (limit %.3g)",
                             parity.meanKl(), limits.maxKl())));
             checks.add(metric("top-1 agreement", parity.top1(), limits.minTop1(), false,
-                    String.format(Locale.ROOT, "top-1 agreement %.4f%% (limit %.2f%%)", 100 * parity.top1(),
-                            100 * limits.minTop1())));
+                    String.format(Locale.ROOT, "top-1 agreement %.4f%% (limit %s)", 100 * parity.top1(),
+                            percent(limits.minTop1()))));
         }
         boolean passed = checks.stream().allMatch(Check::passed);
         return new Result(checks, passed, verdict(checks, passed));

@@ -1,6 +1,7 @@
 package dev.ternpack.verify.report;
 
 import dev.ternpack.verify.eval.Check;
+import dev.ternpack.verify.eval.Gate;
 import dev.ternpack.verify.eval.ParityMetrics;
 import java.util.List;
 import java.util.Locale;
@@ -40,16 +41,16 @@ public final class MarkdownReport {
             row(sb, "perplexity (candidate)", fmt("%.4f", p.candidate().perplexity()), "", "");
             Check delta = find(r, "perplexity delta");
             row(sb, "relative perplexity delta", fmt("%+.4f%%", 100 * p.relativePerplexityDelta()),
-                    fmt("±%.3f%%", 100 * r.thresholds().maxPplDelta()), mark(delta));
+                    "±" + Gate.percent(r.thresholds().maxPplDelta()), mark(delta));
             row(sb, "mean KL (nats/token)", fmt("%.3g", p.meanKl()), fmt("%.3g", r.thresholds().maxKl()), mark(find(r, "mean KL")));
             row(sb, "max KL", fmt("%.3g", p.maxKl()), "", "");
-            row(sb, "top-1 agreement", fmt("%.3f%%", 100 * p.top1()), fmt("≥ %.2f%%", 100 * r.thresholds().minTop1()),
+            row(sb, "top-1 agreement", fmt("%.3f%%", 100 * p.top1()), "≥ " + Gate.percent(r.thresholds().minTop1()),
                     mark(find(r, "top-1 agreement")));
             row(sb, "max abs logit delta", fmt("%.4g", p.maxLogitDelta()), "", "");
             if (r.robustness() != null) {
                 row(sb, "latent: ternarized vs unquantized ppl", fmt("%.4f vs %.4f (%+.1f%%)",
                         r.robustness().pplTernarized(), r.robustness().pplUnquantized(), 100 * r.robustness().penalty()),
-                        fmt("≤ +%.0f%%", 100 * r.thresholds().maxQuantPenalty()), mark(find(r, "latent model")));
+                        "≤ +" + Gate.percent(r.thresholds().maxQuantPenalty()), mark(find(r, "latent model")));
             }
             if (!r.audits().isEmpty()) {
                 long tritFails = r.gate().checks().stream().filter(c -> c.group().equals("trits") && !c.passed()).count();
