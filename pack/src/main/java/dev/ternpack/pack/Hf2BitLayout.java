@@ -135,13 +135,13 @@ public record Hf2BitLayout(LinearClass linearClass) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
         requireSource(packed);
         int rows = packed.rows();
         int cols = packed.cols();
         int p = (int) packedRows(rows);
         MemorySegment src = packed.data();
-        byte[] trits = new byte[rows * cols];
+        requireTritBuffer(packed, trits);
         boolean ok = true;
         if (impl == Implementation.FAST) {
             for (int j = 0; j < p && ok; j++) {

@@ -104,11 +104,11 @@ public record I2sLayout() implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int n = packed.rows() * packed.cols();
-        byte[] trits = new byte[n];
+        requireTritBuffer(packed, trits);
         boolean ok = true;
         if (impl == Implementation.FAST) {
             for (int b = 0; b < n / BLOCK && ok; b++) {

@@ -44,10 +44,28 @@ public sealed interface TernaryLayout permits Tq2Layout, Tq1Layout, I2sLayout, H
      * Unpacks trits and scale. A byte pattern the layout never produces for a trit (2-bit code 3) or a
      * non-finite scale is a {@link BadInputException} naming the tensor, its block and byte.
      */
-    TernaryTensor unpack(PackedTensor packed, Implementation impl);
+    default TernaryTensor unpack(PackedTensor packed, Implementation impl) {
+        requireSource(packed); // names the tensor when its trits do not fit one array, before allocating them
+        return unpack(packed, impl, new byte[packed.rows() * packed.cols()]);
+    }
 
     default TernaryTensor unpack(PackedTensor packed) {
         return unpack(packed, Implementation.preferred());
+    }
+
+    /**
+     * As {@link #unpack(PackedTensor, Implementation)}, writing every one of the {@code rows * cols} trits into
+     * {@code trits} (exactly that long), which the returned tensor then holds. For callers that turn the trits
+     * into another form at once and reuse one buffer for many tensors instead of allocating each anew.
+     */
+    TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits);
+
+    /** Throws IllegalArgumentException unless {@code trits} has exactly {@code rows * cols} elements. */
+    default void requireTritBuffer(PackedTensor packed, byte[] trits) {
+        if (trits.length != (long) packed.rows() * packed.cols()) {
+            throw new IllegalArgumentException("tensor " + packed.name() + ": a trit buffer of " + trits.length
+                    + " for " + packed.rows() + "x" + packed.cols());
+        }
     }
 
     /** Converts one packed tensor to another layout through its trits; returns the destination's scale tensor value. */

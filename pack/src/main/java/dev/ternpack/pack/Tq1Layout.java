@@ -216,11 +216,11 @@ public record Tq1Layout(ScaleMode scaleMode) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int blocks = packed.rows() * (packed.cols() / QK);
-        byte[] trits = new byte[packed.rows() * packed.cols()];
+        requireTritBuffer(packed, trits);
         short[] d = new short[blocks];
         byte[] block = new byte[BLOCK_BYTES];
         for (int b = 0; b < blocks; b++) {

@@ -106,11 +106,11 @@ public record Tq2Layout(ScaleMode scaleMode) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int blocks = packed.rows() * (packed.cols() / QK);
-        byte[] trits = new byte[packed.rows() * packed.cols()];
+        requireTritBuffer(packed, trits);
         short[] d = new short[blocks];
         for (int b = 0; b < blocks; b++) {
             long at = (long) b * BLOCK_BYTES;

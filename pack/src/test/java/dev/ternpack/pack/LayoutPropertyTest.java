@@ -1,6 +1,7 @@
 package dev.ternpack.pack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,7 +122,19 @@ class LayoutPropertyTest {
                 assertEquals(expected, back.scale(), where + ": scale after unpack " + impl);
                 Bytes.assertBlocksEqual(reference.bytes(), pack(layout, back, impl).bytes(), block,
                         where + ": unpack then pack " + impl);
+                // Into a reused buffer holding another tensor's trits (and a non-trit): every element is written.
+                byte[] dirty = new byte[trits.length];
+                for (int i = 0; i < dirty.length; i++) {
+                    dirty[i] = (byte) (i % 5 == 0 ? 7 : rnd.nextInt(3) - 1);
+                }
+                TernaryTensor into = layout.unpack(reference.asInput(t), impl, dirty);
+                assertSame(dirty, into.trits(), where);
+                Bytes.assertTritsEqual(trits, dirty, shape[1], where + ": unpack " + impl + " into a used buffer");
+                assertEquals(expected, into.scale(), where + ": scale after unpack into a buffer " + impl);
             }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> layout.unpack(reference.asInput(t), Implementation.FAST, new byte[trits.length + 1]));
+            assertTrue(e.getMessage().contains("trit buffer of " + (trits.length + 1)), e.getMessage());
         }
     }
 

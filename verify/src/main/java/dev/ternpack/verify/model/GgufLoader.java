@@ -8,6 +8,7 @@ import dev.ternpack.formats.gguf.GgufFile;
 import dev.ternpack.formats.gguf.GgufTensorInfo;
 import dev.ternpack.formats.gguf.GgufValue;
 import dev.ternpack.pack.I2sLayout;
+import dev.ternpack.pack.Implementation;
 import dev.ternpack.pack.PackedTensor;
 import dev.ternpack.pack.ScaleMode;
 import dev.ternpack.pack.TernaryLayout;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,11 +81,14 @@ final class GgufLoader {
         String[] names = new String[linear.length];
         String[] storage = new String[linear.length];
         parallel.forRange(linear.length, 1, (from, to) -> {
+            // One trit buffer per shape for this chunk's projections: the trits are turned into the compute form at
+            // once, and a fresh 17 MB array per projection made the heap grow by gigabytes during loading.
+            Map<Integer, byte[]> buffers = new HashMap<>();
             for (int j = from; j < to; j++) {
                 int layer = j / projections;
                 Projection p = Projection.values()[j % projections];
                 names[j] = "blk." + layer + "." + p.ggufName() + ".weight";
-                projection(g, spec, layer, p, j, linear, storage);
+                projection(g, spec, layer, p, j, linear, storage, buffers);
             }
         });
         List<LayerWeights> layerWeights = new ArrayList<>();
@@ -124,7 +129,7 @@ final class GgufLoader {
     }
 
     private static void projection(GgufFile g, ModelSpec spec, int layer, Projection p, int j, Linear[] out,
-            String[] storage) {
+            String[] storage, Map<Integer, byte[]> buffers) {
         int rows = LatentLoader.rows(spec, p);
         int cols = LatentLoader.cols(spec, p);
         String name = "blk." + layer + "." + p.ggufName() + ".weight";
@@ -151,7 +156,9 @@ final class GgufLoader {
                         : PackedTensor.of(name, g.path(), rows, cols, data);
                 // TQ tensor-scale mode: the unpacked scale already is the .scale value.
                 float factor = tq ? 1f : s;
-                out[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed), factor));
+                layout.requireSource(packed); // before sizing the buffer: names a tensor too large for one array
+                byte[] trits = buffers.computeIfAbsent(rows * cols, byte[]::new);
+                out[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(), trits), factor));
                 storage[j] = type + (extra.isPresent() ? " + scale tensor" : tq ? " (scale in blocks)" : "");
             }
             case F32, F16, BF16, Q8_0 -> {

@@ -10,6 +10,7 @@ import dev.ternpack.formats.hf.ModelConfig;
 import dev.ternpack.formats.hf.QuantizationConfig;
 import dev.ternpack.formats.safetensors.SafetensorsCheckpoint;
 import dev.ternpack.pack.Hf2BitLayout;
+import dev.ternpack.pack.Implementation;
 import dev.ternpack.pack.LinearClass;
 import dev.ternpack.pack.PackedTensor;
 import dev.ternpack.verify.kernel.Parallel;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -149,6 +151,7 @@ public final class ModelLoader {
             }
         }
         parallel.forRange(linear.length, 1, (from, to) -> {
+            Map<Integer, byte[]> buffers = new HashMap<>(); // reused per shape, as in GgufLoader
             for (int j = from; j < to; j++) {
                 int layer = j / projections;
                 Projection p = Projection.values()[j % projections];
@@ -156,7 +159,9 @@ public final class ModelLoader {
                 float weightScale = FloatDecoding.decodeAll(src.tensor(names.projectionScale(layer, p)))[0];
                 PackedTensor packed = PackedTensor.of(t.name(), t.file(), LatentLoader.rows(spec, p),
                         LatentLoader.cols(spec, p), t.data(), weightScale);
-                linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed), 1f));
+                layout.requireSource(packed); // before sizing the buffer: names a tensor too large for one array
+                byte[] trits = buffers.computeIfAbsent(packed.rows() * packed.cols(), byte[]::new);
+                linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(), trits), 1f));
             }
         });
         List<LayerWeights> layers = new ArrayList<>();
