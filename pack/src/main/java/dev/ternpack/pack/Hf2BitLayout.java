@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * Hugging Face transformers' packed BitNet weights ({@code quant_method "bitnet"}), FORMATS.md §4.1: uint8
@@ -135,13 +136,13 @@ public record Hf2BitLayout(LinearClass linearClass) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, IntFunction<byte[]> buffer) {
         requireSource(packed);
         int rows = packed.rows();
         int cols = packed.cols();
         int p = (int) packedRows(rows);
         MemorySegment src = packed.data();
-        requireTritBuffer(packed, trits);
+        byte[] trits = tritBuffer(packed, buffer);
         boolean ok = true;
         if (impl == Implementation.FAST) {
             for (int j = 0; j < p && ok; j++) {

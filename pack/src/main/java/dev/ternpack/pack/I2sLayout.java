@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * bitnet.cpp {@code I2_S} (fork type 36), x86 layout, FORMATS.md §3.1: the whole tensor flattened row-major,
@@ -104,11 +105,11 @@ public record I2sLayout() implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, IntFunction<byte[]> buffer) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int n = packed.rows() * packed.cols();
-        requireTritBuffer(packed, trits);
+        byte[] trits = tritBuffer(packed, buffer);
         boolean ok = true;
         if (impl == Implementation.FAST) {
             for (int b = 0; b < n / BLOCK && ok; b++) {

@@ -4,6 +4,7 @@ import dev.ternpack.formats.BadInputException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * A packed byte layout of a ternary matrix. Each layout packs trits plus scale into a caller-provided segment
@@ -45,8 +46,7 @@ public sealed interface TernaryLayout permits Tq2Layout, Tq1Layout, I2sLayout, H
      * non-finite scale is a {@link BadInputException} naming the tensor, its block and byte.
      */
     default TernaryTensor unpack(PackedTensor packed, Implementation impl) {
-        requireSource(packed); // names the tensor when its trits do not fit one array, before allocating them
-        return unpack(packed, impl, new byte[packed.rows() * packed.cols()]);
+        return unpack(packed, impl, byte[]::new);
     }
 
     default TernaryTensor unpack(PackedTensor packed) {
@@ -54,18 +54,24 @@ public sealed interface TernaryLayout permits Tq2Layout, Tq1Layout, I2sLayout, H
     }
 
     /**
-     * As {@link #unpack(PackedTensor, Implementation)}, writing every one of the {@code rows * cols} trits into
-     * {@code trits} (exactly that long), which the returned tensor then holds. For callers that turn the trits
-     * into another form at once and reuse one buffer for many tensors instead of allocating each anew.
+     * As {@link #unpack(PackedTensor, Implementation)}, writing every one of the {@code rows * cols} trits into the
+     * array {@code buffer} returns for that count (exactly that long), which the returned tensor then holds. The
+     * buffer is asked for only after the source is checked, so a tensor too large for one array is named first. For
+     * callers that turn the trits into another form at once and reuse one buffer for many tensors.
      */
-    TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits);
+    TernaryTensor unpack(PackedTensor packed, Implementation impl, IntFunction<byte[]> buffer);
 
-    /** Throws IllegalArgumentException unless {@code trits} has exactly {@code rows * cols} elements. */
-    default void requireTritBuffer(PackedTensor packed, byte[] trits) {
+    /**
+     * The buffer for {@code packed}'s trits from {@code buffer}; IllegalArgumentException unless it has exactly
+     * {@code rows * cols} elements. Call after {@link #requireSource}.
+     */
+    default byte[] tritBuffer(PackedTensor packed, IntFunction<byte[]> buffer) {
+        byte[] trits = buffer.apply(packed.rows() * packed.cols());
         if (trits.length != (long) packed.rows() * packed.cols()) {
             throw new IllegalArgumentException("tensor " + packed.name() + ": a trit buffer of " + trits.length
                     + " for " + packed.rows() + "x" + packed.cols());
         }
+        return trits;
     }
 
     /** Converts one packed tensor to another layout through its trits; returns the destination's scale tensor value. */

@@ -9,6 +9,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import java.util.function.IntFunction;
 
 /**
  * ggml {@code TQ1_0} (type 34), FORMATS.md §1.1 and §1.4: 256-element blocks along each row, 54 bytes each,
@@ -216,11 +217,11 @@ public record Tq1Layout(ScaleMode scaleMode) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, IntFunction<byte[]> buffer) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int blocks = packed.rows() * (packed.cols() / QK);
-        requireTritBuffer(packed, trits);
+        byte[] trits = tritBuffer(packed, buffer);
         short[] d = new short[blocks];
         byte[] block = new byte[BLOCK_BYTES];
         for (int b = 0; b < blocks; b++) {

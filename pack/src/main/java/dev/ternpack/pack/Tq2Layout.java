@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * ggml {@code TQ2_0} (type 35), FORMATS.md §1.1 and §1.3: 256-element blocks along each row, 66 bytes each,
@@ -106,11 +107,11 @@ public record Tq2Layout(ScaleMode scaleMode) implements TernaryLayout {
     }
 
     @Override
-    public TernaryTensor unpack(PackedTensor packed, Implementation impl, byte[] trits) {
+    public TernaryTensor unpack(PackedTensor packed, Implementation impl, IntFunction<byte[]> buffer) {
         requireSource(packed);
         MemorySegment src = packed.data();
         int blocks = packed.rows() * (packed.cols() / QK);
-        requireTritBuffer(packed, trits);
+        byte[] trits = tritBuffer(packed, buffer);
         short[] d = new short[blocks];
         for (int b = 0; b < blocks; b++) {
             long at = (long) b * BLOCK_BYTES;

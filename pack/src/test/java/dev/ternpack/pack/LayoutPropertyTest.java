@@ -127,13 +127,13 @@ class LayoutPropertyTest {
                 for (int i = 0; i < dirty.length; i++) {
                     dirty[i] = (byte) (i % 5 == 0 ? 7 : rnd.nextInt(3) - 1);
                 }
-                TernaryTensor into = layout.unpack(reference.asInput(t), impl, dirty);
+                TernaryTensor into = layout.unpack(reference.asInput(t), impl, n -> dirty);
                 assertSame(dirty, into.trits(), where);
                 Bytes.assertTritsEqual(trits, dirty, shape[1], where + ": unpack " + impl + " into a used buffer");
                 assertEquals(expected, into.scale(), where + ": scale after unpack into a buffer " + impl);
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> layout.unpack(reference.asInput(t), Implementation.FAST, new byte[trits.length + 1]));
+                    () -> layout.unpack(reference.asInput(t), Implementation.FAST, n -> new byte[n + 1]));
             assertTrue(e.getMessage().contains("trit buffer of " + (trits.length + 1)), e.getMessage());
         }
     }

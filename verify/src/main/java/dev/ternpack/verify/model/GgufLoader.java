@@ -156,9 +156,8 @@ final class GgufLoader {
                         : PackedTensor.of(name, g.path(), rows, cols, data);
                 // TQ tensor-scale mode: the unpacked scale already is the .scale value.
                 float factor = tq ? 1f : s;
-                layout.requireSource(packed); // before sizing the buffer: names a tensor too large for one array
-                byte[] trits = buffers.computeIfAbsent(rows * cols, byte[]::new);
-                out[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(), trits), factor));
+                out[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(),
+                        n -> buffers.computeIfAbsent(n, byte[]::new)), factor));
                 storage[j] = type + (extra.isPresent() ? " + scale tensor" : tq ? " (scale in blocks)" : "");
             }
             case F32, F16, BF16, Q8_0 -> {

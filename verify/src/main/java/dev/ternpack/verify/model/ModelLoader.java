@@ -159,9 +159,8 @@ public final class ModelLoader {
                 float weightScale = FloatDecoding.decodeAll(src.tensor(names.projectionScale(layer, p)))[0];
                 PackedTensor packed = PackedTensor.of(t.name(), t.file(), LatentLoader.rows(spec, p),
                         LatentLoader.cols(spec, p), t.data(), weightScale);
-                layout.requireSource(packed); // before sizing the buffer: names a tensor too large for one array
-                byte[] trits = buffers.computeIfAbsent(packed.rows() * packed.cols(), byte[]::new);
-                linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(), trits), 1f));
+                linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(),
+                        n -> buffers.computeIfAbsent(n, byte[]::new)), 1f));
             }
         });
         List<LayerWeights> layers = new ArrayList<>();
