@@ -106,6 +106,38 @@ class MeanPassOrderTest {
         }
     }
 
+    /**
+     * The vector loops add magnitudes and hold partial sums times 2^-896; at the ends of the range that could
+     * round differently, so: magnitudes over every normal exponent (1..254, up to the largest finite value), and
+     * a first chunk of subnormals only, so that the partial sums entering the next chunk are below the smallest
+     * normal float.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void extremeMagnitudesSumAsTheReference(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (DType type : new DType[] {DType.BF16, DType.F32}) {
+            boolean bf16 = type == DType.BF16;
+            int n = LaneSums.CHUNK * 4;
+            MemorySegment seg = MemorySegment.ofArray(new byte[n * type.byteSize()]);
+            for (int i = 0; i < LaneSums.CHUNK; i++) {
+                int sign = rnd.nextBoolean() ? 0x80000000 : 0;
+                set(seg, type, i, Float.intBitsToFloat(sign | (bf16 ? rnd.nextInt(1, 1 << 7) << 16 : rnd.nextInt(1, 1 << 23))));
+            }
+            for (int i = LaneSums.CHUNK; i < n; i++) {
+                // small exponents more often, so that sums stay near the bottom of the range for a while
+                int exponent = i < 2 * LaneSums.CHUNK ? 1 + rnd.nextInt(8) : 1 + rnd.nextInt(254);
+                int bits = (rnd.nextBoolean() ? 0x80000000 : 0) | exponent << 23 | rnd.nextInt(1 << 23);
+                set(seg, type, i, Float.intBitsToFloat(bf16 ? bits & 0xFFFF0000 : bits));
+            }
+            set(seg, type, n - 1, bf16 ? Float.intBitsToFloat(0x7F7F0000) : Float.MAX_VALUE);
+            String where = "seed " + seed + ", " + type;
+            double[] reference = AbsmeanKernels.laneSumsReference(seg, type, n);
+            assertLanesEqual(reference, LaneSums.of(seg, type, n, true), where + ", 512-bit");
+            assertLanesEqual(reference, LaneSums.of(seg, type, n, false), where + ", 256-bit");
+        }
+    }
+
     /** The data above is order-sensitive: summing it in one running double gives a different sum. */
     @Test
     void theTestDataMakesSummationOrderVisible() {
