@@ -5,10 +5,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A ternary weight matrix {@code [rows, cols]} held as two bit planes, the compute form every packed layout
- * is decoded into: bit {@code c % 64} of word {@code r * words + c / 64} is set in {@link #plus} where the
- * trit is +1 and in {@link #minus} where it is -1. Two bits per weight, like the packed formats, and a dot
- * product with int8 activations becomes masked adds and subtracts.
+ * A ternary weight matrix {@code [rows, cols]}, the compute form every packed layout is decoded into. Two forms
+ * exist: two bit planes (bit {@code c % 64} of word {@code r * words + c / 64} is set in {@link #plus} where the
+ * trit is +1 and in {@link #minus} where it is -1; a dot product with int8 activations becomes masked adds and
+ * subtracts), and the base-3 group codes of {@link TritGroupKernels}, which the lookup kernel reads. A matrix with
+ * group codes (one scale per row, on a machine with the lookup kernel) holds only those: the planes, which only the
+ * fallback kernels, the float mode and the audits read, are derived from the codes on first use. That keeps the
+ * memory of a loaded model at a third of a byte per weight instead of a third plus a quarter, and its load
+ * time without the planes' construction and the zeroing of their pages.
  *
  * <p>The effective weight is {@code trit * scale * blockScale(r, c / 256)}; {@code blockScales} is null when
  * every block shares the tensor scale (absmean files, folded TQ files), and holds one factor per 256-column
@@ -20,8 +24,9 @@ public final class TernaryMatrix {
     private final int rows;
     private final int cols;
     private final int words;
-    private final long[] plus;
-    private final long[] minus;
+    /** The planes: given, or derived from {@link #groupCodes} on first use (then guarded by this). */
+    private volatile long[] plus;
+    private long[] minus;
     private final float scale;
     private final float[] blockScales;
     /** {@link TritGroupKernels}' form of the same trits when every weight shares the tensor scale, else null. */
@@ -56,6 +61,20 @@ public final class TernaryMatrix {
         if ((long) rows * cols != trits.length) {
             throw new IllegalArgumentException(trits.length + " trits for a " + rows + "x" + cols + " matrix");
         }
+        if (blockScales != null && blockScales.length != rows * blocksPerRow(cols)) {
+            throw new IllegalArgumentException("expected " + rows * blocksPerRow(cols) + " block scales");
+        }
+        if (blockScales == null && TritGroupKernels.AVAILABLE) {
+            TritGroupKernels.requireTrits(trits, cols);
+            return new TernaryMatrix(rows, cols, null, null, scale, null, TritGroupKernels.buildCodes(trits, rows, cols));
+        }
+        long[][] planes = planesOf(trits, rows, cols);
+        return new TernaryMatrix(rows, cols, planes[0], planes[1], scale, blockScales == null ? null : blockScales.clone(),
+                null);
+    }
+
+    /** The plus and minus planes of row-major trits; refuses a value that is no trit. */
+    static long[][] planesOf(byte[] trits, int rows, int cols) {
         int words = wordsPerRow(cols);
         long[] plus = new long[Math.multiplyExact(rows, words)];
         long[] minus = new long[plus.length];
@@ -66,11 +85,35 @@ public final class TernaryMatrix {
             int c = vector ? planesVector(trits, src, cols, plus, minus, dst) : 0;
             planesScalar(trits, src, c, cols, plus, minus, dst, r);
         }
-        if (blockScales != null && blockScales.length != rows * blocksPerRow(cols)) {
-            throw new IllegalArgumentException("expected " + rows * blocksPerRow(cols) + " block scales");
+        return new long[][] {plus, minus};
+    }
+
+    /** Builds the planes from the group codes, once (a matrix made with codes has none until asked). */
+    private synchronized void ensurePlanes() {
+        if (plus != null) {
+            return;
         }
-        byte[] codes = blockScales == null && TritGroupKernels.AVAILABLE ? TritGroupKernels.buildCodes(trits, rows, cols) : null;
-        return new TernaryMatrix(rows, cols, plus, minus, scale, blockScales == null ? null : blockScales.clone(), codes);
+        long[] p = new long[Math.multiplyExact(rows, words)];
+        long[] m = new long[p.length];
+        int groups = TritGroupKernels.groups(cols);
+        for (int r = 0; r < rows; r++) {
+            int base = (r / TritGroupKernels.ROWS) * groups * TritGroupKernels.ROWS + r % TritGroupKernels.ROWS;
+            int dst = r * words;
+            for (int g = 0; g < groups; g++) {
+                int code = groupCodes[base + g * TritGroupKernels.ROWS];
+                for (int k = 0, c = g * TritGroupKernels.GROUP; k < TritGroupKernels.GROUP && c < cols; k++, c++) {
+                    int t = code % 3 - 1;
+                    code /= 3;
+                    if (t == 1) {
+                        p[dst + (c >>> 6)] |= 1L << c;
+                    } else if (t == -1) {
+                        m[dst + (c >>> 6)] |= 1L << c;
+                    }
+                }
+            }
+        }
+        minus = m;
+        plus = p;
     }
 
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED;
@@ -138,10 +181,18 @@ public final class TernaryMatrix {
     }
 
     long[] plusPlane() {
-        return plus;
+        long[] p = plus;
+        if (p == null) {
+            ensurePlanes();
+            p = plus;
+        }
+        return p;
     }
 
     long[] minusPlane() {
+        if (plus == null) {
+            ensurePlanes();
+        }
         return minus;
     }
 
@@ -172,6 +223,8 @@ public final class TernaryMatrix {
     }
 
     public int trit(int r, int c) {
+        long[] plus = plusPlane();
+        long[] minus = minusPlane();
         int w = r * words + (c >>> 6);
         long bit = 1L << c;
         return (plus[w] & bit) != 0 ? 1 : (minus[w] & bit) != 0 ? -1 : 0;
@@ -190,6 +243,11 @@ public final class TernaryMatrix {
 
     /** Counts of -1, 0, +1. */
     public long[] tritCounts() {
+        if (groupCodes != null) {
+            return TritGroupKernels.tritCounts(groupCodes, (long) rows * cols);
+        }
+        long[] plus = plusPlane();
+        long[] minus = minusPlane();
         long p = 0;
         long m = 0;
         for (int i = 0; i < plus.length; i++) {
@@ -204,25 +262,39 @@ public final class TernaryMatrix {
         if (other.rows != rows || other.cols != cols) {
             throw new IllegalArgumentException("shape " + other.rows + "x" + other.cols + " vs " + rows + "x" + cols);
         }
+        if (groupCodes != null && other.groupCodes != null) {
+            return TritGroupKernels.mismatches(groupCodes, other.groupCodes);
+        }
+        long[] plus = plusPlane();
+        long[] minus = minusPlane();
+        long[] otherPlus = other.plusPlane();
+        long[] otherMinus = other.minusPlane();
         long n = 0;
         for (int i = 0; i < plus.length; i++) {
-            n += Long.bitCount((plus[i] ^ other.plus[i]) | (minus[i] ^ other.minus[i]));
+            n += Long.bitCount((plus[i] ^ otherPlus[i]) | (minus[i] ^ otherMinus[i]));
         }
         return n;
     }
 
     /** Row index of the first mismatch with {@code other}, or -1. */
     public int firstMismatchRow(TernaryMatrix other) {
+        if (groupCodes != null && other.groupCodes != null && other.rows == rows && other.cols == cols) {
+            return TritGroupKernels.firstMismatchRow(groupCodes, other.groupCodes, cols);
+        }
+        long[] plus = plusPlane();
+        long[] minus = minusPlane();
+        long[] otherPlus = other.plusPlane();
+        long[] otherMinus = other.minusPlane();
         for (int i = 0; i < plus.length; i++) {
-            if (plus[i] != other.plus[i] || minus[i] != other.minus[i]) {
+            if (plus[i] != otherPlus[i] || minus[i] != otherMinus[i]) {
                 return i / words;
             }
         }
         return -1;
     }
 
-    /** Bytes held by the planes. */
+    /** Bytes held by the compute form: the group codes, or the planes. */
     public long byteSize() {
-        return 16L * plus.length;
+        return groupCodes != null ? groupCodes.length : 16L * (long) rows * words;
     }
 }

@@ -1,5 +1,6 @@
 package dev.ternpack.verify.kernel;
 
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -63,6 +64,88 @@ final class TritGroupKernels {
 
     static int rowBlocks(int rows) {
         return (rows + ROWS - 1) / ROWS;
+    }
+
+    /** The trits of code {@code code} that are +1 and -1: {@code PLUS[code]}, {@code MINUS[code]}. */
+    private static final int[] PLUS = new int[27];
+    private static final int[] MINUS = new int[27];
+
+    static {
+        for (int c = 0; c < 27; c++) {
+            for (int k = 0, v = c; k < GROUP; k++, v /= 3) {
+                PLUS[c] += v % 3 == 2 ? 1 : 0;
+                MINUS[c] += v % 3 == 0 ? 1 : 0;
+            }
+        }
+    }
+
+    /** {-1s, 0s, +1s} of a matrix of {@code elements} weights from its codes (padding codes hold zeros only). */
+    static long[] tritCounts(byte[] codes, long elements) {
+        long[] histogram = new long[27];
+        for (byte c : codes) {
+            histogram[c]++;
+        }
+        long plus = 0;
+        long minus = 0;
+        for (int c = 0; c < 27; c++) {
+            plus += histogram[c] * PLUS[c];
+            minus += histogram[c] * MINUS[c];
+        }
+        return new long[] {minus, elements - plus - minus, plus};
+    }
+
+    /** Trits that differ between two matrices' codes of the same shape (padding is equal in both). */
+    static long mismatches(byte[] a, byte[] b) {
+        long n = 0;
+        int i = 0;
+        while (i < a.length) {
+            int d = Arrays.mismatch(a, i, a.length, b, i, b.length);
+            if (d < 0) {
+                break;
+            }
+            i += d;
+            for (int k = 0, x = a[i], y = b[i]; k < GROUP; k++, x /= 3, y /= 3) {
+                n += x % 3 != y % 3 ? 1 : 0;
+            }
+            i++;
+        }
+        return n;
+    }
+
+    /** The first row whose trits differ between two matrices' codes of the same shape, or -1. */
+    static int firstMismatchRow(byte[] a, byte[] b, int cols) {
+        int d = Arrays.mismatch(a, b);
+        if (d < 0) {
+            return -1;
+        }
+        int blockBytes = groups(cols) * ROWS;
+        int block = d / blockBytes;
+        int first = ROWS;
+        for (int i = d; i < (block + 1) * blockBytes; i++) {
+            if (a[i] != b[i]) {
+                first = Math.min(first, i % ROWS);
+            }
+        }
+        return block * ROWS + first;
+    }
+
+    /** Refuses a value outside {-1, 0, 1}, naming its row and column. */
+    static void requireTrits(byte[] trits, int cols) {
+        VectorSpecies<Byte> b = ByteVector.SPECIES_PREFERRED;
+        int n = trits.length;
+        int i = 0;
+        // t + 1 must be 0, 1 or 2 as an unsigned byte
+        for (; i <= n - b.length(); i += b.length()) {
+            if (ByteVector.fromArray(b, trits, i).add((byte) 1).compare(VectorOperators.UGT, (byte) 2).anyTrue()) {
+                break;
+            }
+        }
+        for (; i < n; i++) {
+            if (trits[i] < -1 || trits[i] > 1) {
+                throw new IllegalArgumentException("not a trit: " + trits[i] + " at row " + i / cols + ", column "
+                        + i % cols);
+            }
+        }
     }
 
     /**
