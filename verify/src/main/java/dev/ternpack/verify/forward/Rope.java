@@ -1,5 +1,7 @@
 package dev.ternpack.verify.forward;
 
+import dev.ternpack.verify.kernel.Parallel;
+
 /**
  * Rotary position embedding in the rotate-half (NEOX) form used by the BitNet models: dimension i pairs with
  * i + d/2, {@code inv_freq_j = theta^(-2j/d)}, angle = position x inv_freq, with angles, cos and sin computed
@@ -41,9 +43,19 @@ final class Rope {
     /** Rotates {@code x[n][heads * headDim]} in place, positions 0..n-1. */
     void apply(float[] x, int n, int heads) {
         ensure(n);
+        rotate(x, 0, n, heads);
+    }
+
+    /** As {@link #apply(float[], int, int)}, positions split over {@code parallel}'s threads (same bits). */
+    void apply(float[] x, int n, int heads, Parallel parallel) {
+        ensure(n);
+        parallel.forRange(n, 8, (from, to) -> rotate(x, from, to, heads));
+    }
+
+    private void rotate(float[] x, int from, int to, int heads) {
         int half = headDim / 2;
         int width = heads * headDim;
-        for (int p = 0; p < n; p++) {
+        for (int p = from; p < to; p++) {
             for (int h = 0; h < heads; h++) {
                 int off = p * width + h * headDim;
                 for (int j = 0; j < half; j++) {

@@ -44,7 +44,21 @@ public final class QuantizedActivations {
         int stride = TernaryMatrix.wordsPerRow(cols) * 64;
         short[] q = new short[Math.multiplyExact(tokens, stride)];
         float[] scales = new float[tokens];
-        for (int t = 0; t < tokens; t++) {
+        perTokenRows(x, 0, tokens, cols, stride, q, scales);
+        return new QuantizedActivations(tokens, cols, q, scales, null);
+    }
+
+    /** As {@link #perToken(float[], int, int)}, tokens split over {@code parallel}'s threads (same bits). */
+    public static QuantizedActivations perToken(float[] x, int tokens, int cols, Parallel parallel) {
+        int stride = TernaryMatrix.wordsPerRow(cols) * 64;
+        short[] q = new short[Math.multiplyExact(tokens, stride)];
+        float[] scales = new float[tokens];
+        parallel.forRange(tokens, 8, (from, to) -> perTokenRows(x, from, to, cols, stride, q, scales));
+        return new QuantizedActivations(tokens, cols, q, scales, null);
+    }
+
+    private static void perTokenRows(float[] x, int from, int to, int cols, int stride, short[] q, float[] scales) {
+        for (int t = from; t < to; t++) {
             int off = t * cols;
             float amax = 0f;
             for (int c = 0; c < cols; c++) {
@@ -59,7 +73,6 @@ public final class QuantizedActivations {
                 q[dst + c] = (short) Math.max(-128f, Math.min(127f, v));
             }
         }
-        return new QuantizedActivations(tokens, cols, q, scales, null);
     }
 
     /**

@@ -22,11 +22,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * Loads a BitNet GGUF: upstream llama.cpp's {@code bitnet} architecture (TQ1_0/TQ2_0, scale folded into the
@@ -80,15 +80,17 @@ final class GgufLoader {
         Linear[] linear = new Linear[layers * projections];
         String[] names = new String[linear.length];
         String[] storage = new String[linear.length];
+        // Trit buffers reused per shape: the trits are turned into the compute form at once, and a fresh 17 MB array
+        // per projection made the heap grow by gigabytes during loading.
+        TritBuffers buffers = new TritBuffers();
         parallel.forRange(linear.length, 1, (from, to) -> {
-            // One trit buffer per shape for this chunk's projections: the trits are turned into the compute form at
-            // once, and a fresh 17 MB array per projection made the heap grow by gigabytes during loading.
-            Map<Integer, byte[]> buffers = new HashMap<>();
-            for (int j = from; j < to; j++) {
-                int layer = j / projections;
-                Projection p = Projection.values()[j % projections];
-                names[j] = "blk." + layer + "." + p.ggufName() + ".weight";
-                projection(g, spec, layer, p, j, linear, storage, buffers);
+            try (TritBuffers.Lease lease = buffers.take()) {
+                for (int j = from; j < to; j++) {
+                    int layer = j / projections;
+                    Projection p = Projection.values()[j % projections];
+                    names[j] = "blk." + layer + "." + p.ggufName() + ".weight";
+                    projection(g, spec, layer, p, j, linear, storage, lease);
+                }
             }
         });
         List<LayerWeights> layerWeights = new ArrayList<>();
@@ -129,7 +131,7 @@ final class GgufLoader {
     }
 
     private static void projection(GgufFile g, ModelSpec spec, int layer, Projection p, int j, Linear[] out,
-            String[] storage, Map<Integer, byte[]> buffers) {
+            String[] storage, IntFunction<byte[]> buffers) {
         int rows = LatentLoader.rows(spec, p);
         int cols = LatentLoader.cols(spec, p);
         String name = "blk." + layer + "." + p.ggufName() + ".weight";
@@ -157,7 +159,7 @@ final class GgufLoader {
                 // TQ tensor-scale mode: the unpacked scale already is the .scale value.
                 float factor = tq ? 1f : s;
                 out[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(),
-                        n -> buffers.computeIfAbsent(n, byte[]::new)), factor));
+                        buffers), factor));
                 storage[j] = type + (extra.isPresent() ? " + scale tensor" : tq ? " (scale in blocks)" : "");
             }
             case F32, F16, BF16, Q8_0 -> {

@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -150,17 +149,19 @@ public final class ModelLoader {
                         + s.dtype().name().toLowerCase(java.util.Locale.ROOT));
             }
         }
+        TritBuffers buffers = new TritBuffers(); // reused per shape, as in GgufLoader
         parallel.forRange(linear.length, 1, (from, to) -> {
-            Map<Integer, byte[]> buffers = new HashMap<>(); // reused per shape, as in GgufLoader
-            for (int j = from; j < to; j++) {
-                int layer = j / projections;
-                Projection p = Projection.values()[j % projections];
-                Tensor t = src.tensor(projNames.get(j));
-                float weightScale = FloatDecoding.decodeAll(src.tensor(names.projectionScale(layer, p)))[0];
-                PackedTensor packed = PackedTensor.of(t.name(), t.file(), LatentLoader.rows(spec, p),
-                        LatentLoader.cols(spec, p), t.data(), weightScale);
-                linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(),
-                        n -> buffers.computeIfAbsent(n, byte[]::new)), 1f));
+            try (TritBuffers.Lease lease = buffers.take()) {
+                for (int j = from; j < to; j++) {
+                    int layer = j / projections;
+                    Projection p = Projection.values()[j % projections];
+                    Tensor t = src.tensor(projNames.get(j));
+                    float weightScale = FloatDecoding.decodeAll(src.tensor(names.projectionScale(layer, p)))[0];
+                    PackedTensor packed = PackedTensor.of(t.name(), t.file(), LatentLoader.rows(spec, p),
+                            LatentLoader.cols(spec, p), t.data(), weightScale);
+                    linear[j] = new Linear.Ternary(Matrices.of(layout.unpack(packed, Implementation.preferred(), lease),
+                            1f));
+                }
             }
         });
         List<LayerWeights> layers = new ArrayList<>();

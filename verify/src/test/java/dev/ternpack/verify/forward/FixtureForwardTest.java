@@ -1,5 +1,6 @@
 package dev.ternpack.verify.forward;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,5 +98,26 @@ class FixtureForwardTest {
     @ValueSource(strings = {"tiny-bitnet-relu2", "tiny-bitnet-silu"})
     void unquantizedLatentMatchesPyTorch(String model) {
         check(model, LatentLoader.Weights.UNQUANTIZED, ActivationMode.NONE, "ppl_latent", "first_window_logits_latent");
+    }
+
+    /**
+     * The element-wise steps (norms, RoPE, activation, residual adds, activation quantization) and the kernels
+     * split tokens and rows over threads; each value is computed by the same operations in the same order
+     * whatever the split, so the logits are the same bits on 1 thread and on 3 (37 tokens: no split is even).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-bitnet-relu2", "tiny-bitnet-silu"})
+    void logitsAreTheSameBitsOnAnyThreadCount(String model) {
+        try (var src = SafetensorsCheckpoint.open(Fixtures.model(model)); Parallel one = new Parallel(1);
+                Parallel three = new Parallel(3)) {
+            LoadedModel m = LatentLoader.load(Fixtures.model(model), src, spec(model), null, LatentLoader.Weights.TERNARIZED,
+                    README_CONVENTION, one);
+            int[] tokens = Fixtures.evalTokens();
+            for (ActivationMode mode : ActivationMode.values()) {
+                float[] a = new Transformer(m.weights(), mode, one).forward(tokens, 0, 37);
+                float[] b = new Transformer(m.weights(), mode, three).forward(tokens, 0, 37);
+                assertArrayEquals(a, b, model + " " + mode);
+            }
+        }
     }
 }
