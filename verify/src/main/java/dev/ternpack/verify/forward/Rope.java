@@ -40,16 +40,13 @@ final class Rope {
         positions = n;
     }
 
-    /** Rotates {@code x[n][heads * headDim]} in place, positions 0..n-1. */
-    void apply(float[] x, int n, int heads) {
-        ensure(n);
-        rotate(x, 0, n, heads);
-    }
-
-    /** As {@link #apply(float[], int, int)}, positions split over {@code parallel}'s threads (same bits). */
+    /**
+     * Rotates {@code x[n][heads * headDim]} in place, positions 0..n-1, split over {@code parallel}'s threads
+     * (positions are independent: the same bits on any thread count).
+     */
     void apply(float[] x, int n, int heads, Parallel parallel) {
         ensure(n);
-        parallel.forRange(n, 8, (from, to) -> rotate(x, from, to, heads));
+        parallel.forRange(n, Transformer.TOKEN_GRAIN, (from, to) -> rotate(x, from, to, heads));
     }
 
     private void rotate(float[] x, int from, int to, int heads) {

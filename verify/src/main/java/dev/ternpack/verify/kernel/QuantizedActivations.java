@@ -41,11 +41,9 @@ public final class QuantizedActivations {
 
     /** Per-token BitNet quantization of {@code x[tokens][cols]} (row-major). */
     public static QuantizedActivations perToken(float[] x, int tokens, int cols) {
-        int stride = TernaryMatrix.wordsPerRow(cols) * 64;
-        short[] q = new short[Math.multiplyExact(tokens, stride)];
-        float[] scales = new float[tokens];
-        perTokenRows(x, 0, tokens, cols, stride, q, scales);
-        return new QuantizedActivations(tokens, cols, q, scales, null);
+        try (Parallel callingThread = new Parallel(1)) {
+            return perToken(x, tokens, cols, callingThread);
+        }
     }
 
     /** As {@link #perToken(float[], int, int)}, tokens split over {@code parallel}'s threads (same bits). */

@@ -110,8 +110,8 @@ class FixtureForwardTest {
     void logitsAreTheSameBitsOnAnyThreadCount(String model) {
         try (var src = SafetensorsCheckpoint.open(Fixtures.model(model)); Parallel one = new Parallel(1);
                 Parallel three = new Parallel(3)) {
-            LoadedModel m = LatentLoader.load(Fixtures.model(model), src, spec(model), null, LatentLoader.Weights.TERNARIZED,
-                    README_CONVENTION, one);
+            LoadedModel m = LatentLoader.load(Fixtures.model(model), src, spec(model), null,
+                    LatentLoader.Weights.TERNARIZED, README_CONVENTION, one);
             int[] tokens = Fixtures.evalTokens();
             for (ActivationMode mode : ActivationMode.values()) {
                 float[] a = new Transformer(m.weights(), mode, one).forward(tokens, 0, 37);
