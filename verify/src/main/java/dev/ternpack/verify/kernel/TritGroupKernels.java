@@ -217,18 +217,19 @@ final class TritGroupKernels {
         int tokens = x.tokens;
         int groups = groups(w.cols());
         int[] acc = new int[TB * RB * ROWS];
+        short[] spill = new short[TB * RB * ROWS];
         int fullEnd = from + (to - from) / RB * RB;
         int t = 0;
         for (; t + TB <= tokens; t += TB) {
             for (int rb = from; rb < fullEnd; rb += RB) {
-                block44(tables, codes, groups, t, rb, acc);
+                block44(tables, codes, groups, t, rb, acc, spill);
                 store(x, w, y, acc, t, TB, rb, RB);
             }
         }
         // What the tiles left: the last tokens of the tiled row blocks, every token of the others.
         for (int rb = from; rb < to; rb++) {
             for (int u = rb < fullEnd ? t : 0; u < tokens; u++) {
-                block11(tables, codes, groups, u, rb, acc);
+                block11(tables, codes, groups, u, rb, acc, spill);
                 store(x, w, y, acc, u, 1, rb, 1);
             }
         }
@@ -239,7 +240,7 @@ final class TritGroupKernels {
     }
 
     /** 4 tokens x 4 row blocks; {@code acc[(j * TB + i) * 32 + lane]} = dot of token t+i, row (rb+j)*32+lane. */
-    private static void block44(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc) {
+    private static void block44(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc, short[] spill) {
         java.util.Arrays.fill(acc, 0);
         int span = groups * ROWS;
         int tb0 = t * span;
@@ -295,27 +296,28 @@ final class TritGroupKernels {
                 a23 = a23.add(i2.selectFrom(tab));
                 a33 = a33.add(i3.selectFrom(tab));
             }
-            flush(acc, 0, a00);
-            flush(acc, 1, a01);
-            flush(acc, 2, a02);
-            flush(acc, 3, a03);
-            flush(acc, 4, a10);
-            flush(acc, 5, a11);
-            flush(acc, 6, a12);
-            flush(acc, 7, a13);
-            flush(acc, 8, a20);
-            flush(acc, 9, a21);
-            flush(acc, 10, a22);
-            flush(acc, 11, a23);
-            flush(acc, 12, a30);
-            flush(acc, 13, a31);
-            flush(acc, 14, a32);
-            flush(acc, 15, a33);
+            a00.intoArray(spill, 0 * ROWS);
+            a01.intoArray(spill, 1 * ROWS);
+            a02.intoArray(spill, 2 * ROWS);
+            a03.intoArray(spill, 3 * ROWS);
+            a10.intoArray(spill, 4 * ROWS);
+            a11.intoArray(spill, 5 * ROWS);
+            a12.intoArray(spill, 6 * ROWS);
+            a13.intoArray(spill, 7 * ROWS);
+            a20.intoArray(spill, 8 * ROWS);
+            a21.intoArray(spill, 9 * ROWS);
+            a22.intoArray(spill, 10 * ROWS);
+            a23.intoArray(spill, 11 * ROWS);
+            a30.intoArray(spill, 12 * ROWS);
+            a31.intoArray(spill, 13 * ROWS);
+            a32.intoArray(spill, 14 * ROWS);
+            a33.intoArray(spill, 15 * ROWS);
+            flush(acc, spill, TB * RB);
         }
     }
 
     /** One token, one row block, into {@code acc[0..31]}. */
-    private static void block11(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc) {
+    private static void block11(short[] tables, byte[] codes, int groups, int t, int rb, int[] acc, short[] spill) {
         java.util.Arrays.fill(acc, 0, ROWS, 0);
         int tb = t * groups * ROWS;
         int cb = rb * groups * ROWS;
@@ -326,16 +328,26 @@ final class TritGroupKernels {
                 int o = g * ROWS;
                 a = a.add(widen(codes, cb + o).selectFrom(ShortVector.fromArray(S, tables, tb + o)));
             }
-            flush(acc, 0, a);
+            a.intoArray(spill, 0);
+            flush(acc, spill, 1);
         }
     }
 
-    private static void flush(int[] acc, int k, ShortVector a) {
-        int off = k * ROWS;
-        IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
-        IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
-        IntVector.fromArray(I, acc, off).add(lo).intoArray(acc, off);
-        IntVector.fromArray(I, acc, off + 16).add(hi).intoArray(acc, off + 16);
+    /**
+     * Adds the first {@code n} spilled int16 accumulators ({@code spill[k * 32 ..]}, 32 lanes each) into their int32
+     * sums {@code acc[k * 32 ..]}. The kernels spill with {@code intoArray} and call this with arrays only: a call
+     * that passes a vector to a method the JIT does not inline (block44 is too big for it to inline 16 such calls)
+     * boxes the vector, an allocation per call that cost about a fifth of the kernel's time.
+     */
+    private static void flush(int[] acc, short[] spill, int n) {
+        for (int k = 0; k < n; k++) {
+            int off = k * ROWS;
+            ShortVector a = ShortVector.fromArray(S, spill, off);
+            IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
+            IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
+            IntVector.fromArray(I, acc, off).add(lo).intoArray(acc, off);
+            IntVector.fromArray(I, acc, off + 16).add(hi).intoArray(acc, off + 16);
+        }
     }
 
     /**
