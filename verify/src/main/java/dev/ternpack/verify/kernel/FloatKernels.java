@@ -23,8 +23,8 @@ public final class FloatKernels {
      * decoded once per call and every load feeds four FMAs. The decoded block (64 rows of 2560 floats: 640 KB) stays
      * in L2 while the tokens sweep it; on the F16 head of 2B-4T (512 tokens, 2 threads) this is 3.8 s against 5.5 s
      * with 32-row blocks and 2-token tiles (ForwardBenchmark.headF16). Each (token, row) sum runs in the same lane
-     * order as {@link #dot},
-     * so the result equals {@link #matmulReference} up to the (unspecified) lane order of the final reduction.
+     * order as {@link #dot} and ends with the same butterfly, so the result equals {@link #matmulReference} bit for
+     * bit.
      */
     public static void matmul(float[] x, int tokens, DenseMatrix w, float[] y, Parallel parallel) {
         int cols = w.cols();
@@ -38,12 +38,13 @@ public final class FloatKernels {
         }
         parallel.forRange(rows, ROW_BLOCK, (from, to) -> {
             float[] block = new float[ROW_BLOCK * cols];
+            float[] spill = new float[TILE * F.length()];
             for (int rb = from; rb < to; rb += ROW_BLOCK) {
                 int n = Math.min(ROW_BLOCK, to - rb);
                 for (int i = 0; i < n; i++) {
                     w.decodeRow(rb + i, block, i * cols);
                 }
-                denseBlock(x, tokens, cols, block, n, rb, rows, y);
+                denseBlock(x, tokens, cols, block, n, rb, rows, y, spill);
             }
         });
     }
@@ -68,7 +69,8 @@ public final class FloatKernels {
 
     private static final int ROW_BLOCK = 64;
 
-    private static void denseBlock(float[] x, int tokens, int cols, float[] wb, int n, int r0, int rows, float[] y) {
+    private static void denseBlock(float[] x, int tokens, int cols, float[] wb, int n, int r0, int rows, float[] y,
+            float[] spill) {
         int bound = F.loopBound(cols);
         int lanes = F.length();
         int t = 0;
@@ -126,22 +128,23 @@ public final class FloatKernels {
                     d3 = vd.fma(u3, d3);
                 }
                 int r = r0 + i;
-                y[t * rows + r] = finish(a0, x, xa, wb, w0, bound, cols);
-                y[t * rows + r + 1] = finish(a1, x, xa, wb, w1, bound, cols);
-                y[t * rows + r + 2] = finish(a2, x, xa, wb, w2, bound, cols);
-                y[t * rows + r + 3] = finish(a3, x, xa, wb, w3, bound, cols);
-                y[(t + 1) * rows + r] = finish(b0, x, xb, wb, w0, bound, cols);
-                y[(t + 1) * rows + r + 1] = finish(b1, x, xb, wb, w1, bound, cols);
-                y[(t + 1) * rows + r + 2] = finish(b2, x, xb, wb, w2, bound, cols);
-                y[(t + 1) * rows + r + 3] = finish(b3, x, xb, wb, w3, bound, cols);
-                y[(t + 2) * rows + r] = finish(c0, x, xc, wb, w0, bound, cols);
-                y[(t + 2) * rows + r + 1] = finish(c1, x, xc, wb, w1, bound, cols);
-                y[(t + 2) * rows + r + 2] = finish(c2, x, xc, wb, w2, bound, cols);
-                y[(t + 2) * rows + r + 3] = finish(c3, x, xc, wb, w3, bound, cols);
-                y[(t + 3) * rows + r] = finish(d0, x, xd, wb, w0, bound, cols);
-                y[(t + 3) * rows + r + 1] = finish(d1, x, xd, wb, w1, bound, cols);
-                y[(t + 3) * rows + r + 2] = finish(d2, x, xd, wb, w2, bound, cols);
-                y[(t + 3) * rows + r + 3] = finish(d3, x, xd, wb, w3, bound, cols);
+                a0.intoArray(spill, 0 * lanes);
+                a1.intoArray(spill, 1 * lanes);
+                a2.intoArray(spill, 2 * lanes);
+                a3.intoArray(spill, 3 * lanes);
+                b0.intoArray(spill, 4 * lanes);
+                b1.intoArray(spill, 5 * lanes);
+                b2.intoArray(spill, 6 * lanes);
+                b3.intoArray(spill, 7 * lanes);
+                c0.intoArray(spill, 8 * lanes);
+                c1.intoArray(spill, 9 * lanes);
+                c2.intoArray(spill, 10 * lanes);
+                c3.intoArray(spill, 11 * lanes);
+                d0.intoArray(spill, 12 * lanes);
+                d1.intoArray(spill, 13 * lanes);
+                d2.intoArray(spill, 14 * lanes);
+                d3.intoArray(spill, 15 * lanes);
+                finishTile(spill, 4, x, xa, cols, wb, w0, bound, y, t, rows, r);
             }
             for (; i < n; i++) {
                 for (int k = 0; k < 4; k++) {
@@ -183,14 +186,15 @@ public final class FloatKernels {
                     b3 = vb.fma(u3, b3);
                 }
                 int r = r0 + i;
-                y[t * rows + r] = finish(a0, x, xa, wb, w0, bound, cols);
-                y[t * rows + r + 1] = finish(a1, x, xa, wb, w1, bound, cols);
-                y[t * rows + r + 2] = finish(a2, x, xa, wb, w2, bound, cols);
-                y[t * rows + r + 3] = finish(a3, x, xa, wb, w3, bound, cols);
-                y[(t + 1) * rows + r] = finish(b0, x, xb, wb, w0, bound, cols);
-                y[(t + 1) * rows + r + 1] = finish(b1, x, xb, wb, w1, bound, cols);
-                y[(t + 1) * rows + r + 2] = finish(b2, x, xb, wb, w2, bound, cols);
-                y[(t + 1) * rows + r + 3] = finish(b3, x, xb, wb, w3, bound, cols);
+                a0.intoArray(spill, 0 * lanes);
+                a1.intoArray(spill, 1 * lanes);
+                a2.intoArray(spill, 2 * lanes);
+                a3.intoArray(spill, 3 * lanes);
+                b0.intoArray(spill, 4 * lanes);
+                b1.intoArray(spill, 5 * lanes);
+                b2.intoArray(spill, 6 * lanes);
+                b3.intoArray(spill, 7 * lanes);
+                finishTile(spill, 2, x, xa, cols, wb, w0, bound, y, t, rows, r);
             }
             for (; i < n; i++) {
                 y[t * rows + r0 + i] = dot(x, xa, wb, i * cols, cols);
@@ -229,12 +233,86 @@ public final class FloatKernels {
         return r;
     }
 
-    private static float finish(FloatVector acc, float[] a, int aOff, float[] b, int bOff, int from, int n) {
-        float s = sumLanes(acc);
-        for (int i = from; i < n; i++) {
-            s += a[aOff + i] * b[bOff + i];
+    /** Accumulators of the largest register tile of {@link #denseBlock}: 4 tokens x 4 rows. */
+    private static final int TILE = 16;
+
+    /**
+     * The epilogue of an {@code nt}-token x 4-row tile whose accumulators were spilled to {@code spill} (vector
+     * {@code 4i + j}: token {@code t + i}, row {@code r + j}): each lane sum ({@link #sumLanes(float[], int)}),
+     * plus the columns past the vector loop, into {@code y}. The tile spills with {@code intoArray} and calls this
+     * with arrays only: passing the 16 vectors to a method, as it did, boxed each one (an allocation) wherever the
+     * JIT declined to inline the call in so large a method, about a quarter of the head's time.
+     */
+    private static void finishTile(float[] spill, int nt, float[] x, int xOff, int cols, float[] wb, int wOff,
+            int bound, float[] y, int t, int rows, int r) {
+        sumLanes(spill, 4 * nt);
+        for (int i = 0; i < nt; i++) {
+            for (int j = 0; j < 4; j++) {
+                float s = spill[4 * i + j];
+                int xo = xOff + i * cols;
+                int wo = wOff + j * cols;
+                for (int c = bound; c < cols; c++) {
+                    s += x[xo + c] * wb[wo + c];
+                }
+                y[(t + i) * rows + r + j] = s;
+            }
         }
-        return s;
+    }
+
+    /**
+     * Replaces the first {@code n} vectors spilled in {@code spill} ({@code spill[k * L ..]}, L lanes each) by their
+     * lane sums, {@code spill[k]} = {@link #sumLanes(FloatVector)} of vector k, bit for bit. Groups of L vectors are
+     * summed transposed: at the butterfly step of distance d, two vectors A and B become one whose lanes with bit d
+     * clear hold A's step ({@code A[i] + A[i ^ d]}) and the others B's, so log2(L) steps turn L vectors into one
+     * vector of L sums (lane i holding vector bit-reverse(i)'s), with the very additions of the butterfly. Other
+     * counts are summed one vector at a time in the same order.
+     */
+    static void sumLanes(float[] spill, int n) {
+        int lanes = F.length();
+        int steps = BUTTERFLY.length;
+        int k = 0;
+        for (; k + lanes <= n; k += lanes) {
+            int base = k * lanes;
+            for (int step = 0, m = lanes; step < steps; step++, m /= 2) {
+                VectorMask<Float> high = HIGH_HALF[step];
+                VectorShuffle<Float> cross = BUTTERFLY[step];
+                for (int j = 0; j < m / 2; j++) {
+                    FloatVector a = FloatVector.fromArray(F, spill, base + 2 * j * lanes);
+                    FloatVector b = FloatVector.fromArray(F, spill, base + (2 * j + 1) * lanes);
+                    a.blend(b, high).add(b.blend(a, high).rearrange(cross)).intoArray(spill, base + j * lanes);
+                }
+            }
+            FloatVector.fromArray(F, spill, base).intoArray(spill, base + lanes);
+            for (int i = 0; i < lanes; i++) {
+                spill[k + (Integer.reverse(i) >>> (32 - steps))] = spill[base + lanes + i];
+            }
+        }
+        for (; k < n; k++) {
+            int base = k * lanes;
+            for (int d = lanes / 2; d >= 1; d /= 2) {
+                for (int i = 0; i < d; i++) {
+                    spill[base + i] = spill[base + i] + spill[base + (i ^ d)];
+                }
+            }
+            spill[k] = spill[base];
+        }
+    }
+
+    /** Step s of the butterfly: lanes whose bit {@code lanes >> (s + 1)} is set. */
+    private static final VectorMask<Float>[] HIGH_HALF = highHalf();
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Float>[] highHalf() {
+        VectorMask<Float>[] r = new VectorMask[BUTTERFLY.length];
+        for (int s = 0; s < r.length; s++) {
+            int d = F.length() >> (s + 1);
+            boolean[] bits = new boolean[F.length()];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = (i & d) != 0;
+            }
+            r[s] = VectorMask.fromArray(F, bits, 0);
+        }
+        return r;
     }
 
     static float dot(float[] a, int aOff, float[] b, int n) {
