@@ -51,12 +51,15 @@ final class Attention {
                     scores[s] = (float) Math.exp(scores[s] - max);
                     sum += scores[s];
                 }
+                // the probabilities once per key, not once per key and lane group (the same divisions)
+                for (int s = 0; s <= t; s++) {
+                    scores[s] = scores[s] / sum;
+                }
                 int oOff = t * qw + h * hd;
                 for (int i = 0; i < hd; i += lanes) {
                     FloatVector o = FloatVector.zero(F);
                     for (int s = 0; s <= t; s++) {
-                        float p = scores[s] / sum;
-                        o = o.add(FloatVector.fromArray(F, v, s * kw + kvh * hd + i).mul(p));
+                        o = o.add(FloatVector.fromArray(F, v, s * kw + kvh * hd + i).mul(scores[s]));
                     }
                     o.intoArray(out, oOff + i);
                 }
