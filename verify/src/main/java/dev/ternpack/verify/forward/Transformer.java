@@ -11,6 +11,7 @@ import dev.ternpack.verify.model.Linear;
 import dev.ternpack.verify.model.ModelSpec;
 import dev.ternpack.verify.model.Projection;
 import dev.ternpack.verify.model.TransformerWeights;
+import java.util.EnumMap;
 
 /**
  * The BitNet b1.58 decoder in float32, over a whole window at once (batched prefill: each weight row is
@@ -58,9 +59,10 @@ public final class Transformer {
             w.embedding().decodeRow(id, x, t * hidden);
         }
         float[] h = new float[n * hidden];
+        Scratch scratch = new Scratch();
         for (LayerWeights layer : w.layers()) {
-            attentionBlock(layer, x, h, n);
-            ffnBlock(layer, x, h, n);
+            attentionBlock(layer, x, h, n, scratch);
+            ffnBlock(layer, x, h, n, scratch);
         }
         rmsNorm(x, n, hidden, w.finalNorm(), h);
         float[] logits = new float[Math.multiplyExact(n, spec.vocab())];
@@ -68,25 +70,25 @@ public final class Transformer {
         return logits;
     }
 
-    private void attentionBlock(LayerWeights layer, float[] x, float[] h, int n) {
+    private void attentionBlock(LayerWeights layer, float[] x, float[] h, int n, Scratch scratch) {
         rmsNorm(x, n, spec.hidden(), layer.attnNorm(), h);
-        Input in = new Input(h, n, spec.hidden());
-        float[] q = apply(layer.projection(Projection.Q), in);
-        float[] k = apply(layer.projection(Projection.K), in);
-        float[] v = apply(layer.projection(Projection.V), in);
+        Input in = new Input(h, n, spec.hidden(), scratch);
+        float[] q = apply(layer, Projection.Q, in, scratch);
+        float[] k = apply(layer, Projection.K, in, scratch);
+        float[] v = apply(layer, Projection.V, in, scratch);
         rope.apply(q, n, spec.heads(), parallel);
         rope.apply(k, n, spec.kvHeads(), parallel);
         float[] a = Attention.causal(q, k, v, n, spec, parallel);
         rmsNorm(a, n, spec.qDim(), layer.attnSubNorm(), a);
-        float[] o = apply(layer.projection(Projection.O), new Input(a, n, spec.qDim()));
+        float[] o = apply(layer, Projection.O, new Input(a, n, spec.qDim(), scratch), scratch);
         addInPlace(x, o, n);
     }
 
-    private void ffnBlock(LayerWeights layer, float[] x, float[] h, int n) {
+    private void ffnBlock(LayerWeights layer, float[] x, float[] h, int n, Scratch scratch) {
         rmsNorm(x, n, spec.hidden(), layer.ffnNorm(), h);
-        Input in = new Input(h, n, spec.hidden());
-        float[] g = apply(layer.projection(Projection.GATE), in);
-        float[] u = apply(layer.projection(Projection.UP), in);
+        Input in = new Input(h, n, spec.hidden(), scratch);
+        float[] g = apply(layer, Projection.GATE, in, scratch);
+        float[] u = apply(layer, Projection.UP, in, scratch);
         FfnActivation act = spec.activation();
         int ffn = spec.ffn();
         parallel.forRange(n, TOKEN_GRAIN, (from, to) -> {
@@ -95,8 +97,29 @@ public final class Transformer {
             }
         });
         rmsNorm(g, n, spec.ffn(), layer.ffnSubNorm(), g);
-        float[] d = apply(layer.projection(Projection.DOWN), new Input(g, n, spec.ffn()));
+        float[] d = apply(layer, Projection.DOWN, new Input(g, n, spec.ffn(), scratch), scratch);
         addInPlace(x, d, n);
+    }
+
+    /**
+     * The arrays one forward pass reuses from layer to layer: each projection's output and the lookup tables of
+     * the input being multiplied. A layer's outputs are dead once the layer is done, and inputs are quantized one
+     * after another, so one set serves all 30 layers of 2B-4T instead of about 6.5 GB of fresh arrays per
+     * 512-token window, which G1 answered by doubling the heap (and on this VM every new page costs).
+     */
+    private static final class Scratch {
+        final QuantizedActivations.TableBuffer tables = new QuantizedActivations.TableBuffer();
+        private final EnumMap<Projection, float[]> outputs = new EnumMap<>(Projection.class);
+
+        /** The output array of {@code p}, of exactly {@code length} floats; its old contents are overwritten. */
+        float[] output(Projection p, int length) {
+            float[] a = outputs.get(p);
+            if (a == null || a.length != length) {
+                a = new float[length];
+                outputs.put(p, a);
+            }
+            return a;
+        }
     }
 
     /** A layer input, quantized at most once however many projections read it. */
@@ -104,20 +127,22 @@ public final class Transformer {
         final float[] x;
         final int n;
         final int cols;
+        private final Scratch scratch;
         private QuantizedActivations quantized;
         private float[] dequantized;
 
-        Input(float[] x, int n, int cols) {
+        Input(float[] x, int n, int cols, Scratch scratch) {
             this.x = x;
             this.n = n;
             this.cols = cols;
+            this.scratch = scratch;
         }
 
         QuantizedActivations quantized() {
             if (quantized == null) {
                 quantized = mode == ActivationMode.RUNTIME
                         ? QuantizedActivations.q8k(x, n, cols)
-                        : QuantizedActivations.perToken(x, n, cols, parallel);
+                        : QuantizedActivations.perToken(x, n, cols, parallel, scratch.tables);
             }
             return quantized;
         }
@@ -138,8 +163,10 @@ public final class Transformer {
         }
     }
 
-    private float[] apply(Linear linear, Input in) {
-        float[] y = new float[in.n * linear.rows()];
+    /** Projection {@code p} of {@code layer} applied to {@code in}, into {@code scratch}'s array for {@code p}. */
+    private float[] apply(LayerWeights layer, Projection p, Input in, Scratch scratch) {
+        Linear linear = layer.projection(p);
+        float[] y = scratch.output(p, in.n * linear.rows());
         switch (linear) {
             case Linear.Ternary t -> {
                 if (mode == ActivationMode.NONE) {
