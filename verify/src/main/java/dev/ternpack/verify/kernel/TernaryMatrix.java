@@ -1,5 +1,7 @@
 package dev.ternpack.verify.kernel;
 
+import dev.ternpack.pack.TernaryTensor;
+
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -58,6 +60,20 @@ public final class TernaryMatrix {
      * {@code rows * ceil(cols / 256)} entries.
      */
     public static TernaryMatrix fromTrits(byte[] trits, int rows, int cols, float scale, float[] blockScales) {
+        return fromTrits(trits, rows, cols, scale, blockScales, false);
+    }
+
+    /**
+     * As {@link #fromTrits(byte[], int, int, float, float[])} for the trits of a {@link TernaryTensor}, which its
+     * constructor has already checked: the second check, a full pass over up to 2 GB of trits for a 2B model,
+     * is skipped. The array must not have been changed since.
+     */
+    public static TernaryMatrix fromTensorTrits(TernaryTensor t, float scale, float[] blockScales) {
+        return fromTrits(t.trits(), t.rows(), t.cols(), scale, blockScales, true);
+    }
+
+    private static TernaryMatrix fromTrits(byte[] trits, int rows, int cols, float scale, float[] blockScales,
+            boolean checked) {
         if ((long) rows * cols != trits.length) {
             throw new IllegalArgumentException(trits.length + " trits for a " + rows + "x" + cols + " matrix");
         }
@@ -65,7 +81,9 @@ public final class TernaryMatrix {
             throw new IllegalArgumentException("expected " + rows * blocksPerRow(cols) + " block scales");
         }
         if (blockScales == null && TritGroupKernels.AVAILABLE) {
-            TritGroupKernels.requireTrits(trits, cols);
+            if (!checked) {
+                TritGroupKernels.requireTrits(trits, cols);
+            }
             return new TernaryMatrix(rows, cols, null, null, scale, null, TritGroupKernels.buildCodes(trits, rows, cols));
         }
         long[][] planes = planesOf(trits, rows, cols);

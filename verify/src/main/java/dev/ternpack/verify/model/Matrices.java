@@ -16,7 +16,7 @@ final class Matrices {
      */
     static TernaryMatrix of(TernaryTensor t, float extraScale) {
         return switch (t.scale()) {
-            case TritScale.PerTensor p -> TernaryMatrix.fromTrits(t.trits(), t.rows(), t.cols(), p.gamma() * extraScale);
+            case TritScale.PerTensor p -> TernaryMatrix.fromTensorTrits(t, p.gamma() * extraScale, null);
             case TritScale.PerBlock p -> perBlock(t, p, extraScale);
         };
     }
@@ -37,9 +37,9 @@ final class Matrices {
             }
         }
         if (same) {
-            return TernaryMatrix.fromTrits(trits, t.rows(), t.cols(), Float.isNaN(uniform) ? 0f : uniform * extraScale);
+            return TernaryMatrix.fromTensorTrits(t, Float.isNaN(uniform) ? 0f : uniform * extraScale, null);
         }
-        return TernaryMatrix.fromTrits(trits, t.rows(), t.cols(), extraScale, d);
+        return TernaryMatrix.fromTensorTrits(t, extraScale, d);
     }
 
     private static boolean allZero(byte[] trits, int from) {

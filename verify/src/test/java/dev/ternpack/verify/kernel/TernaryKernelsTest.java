@@ -84,25 +84,33 @@ class TernaryKernelsTest {
         }
     }
 
-    /** The group codes are the base-3 codes of the trits, zero trits past the last column. */
-    @Test
-    void groupCodesAreBase3OfThreeTrits() {
-        Random rnd = new Random(21);
+    /**
+     * The group codes are the base-3 codes of the trits, zero trits past the last column: the vector build (21
+     * groups per 64-byte load, then the rest of the row one by one) and the scalar one, on rows shorter than one
+     * load, exactly one load, and ending inside or just past a load.
+     */
+    @ParameterizedTest(name = "{0} columns")
+    @CsvSource({"130", "17", "63", "64", "65", "127", "2560", "2561", "6912"})
+    void groupCodesAreBase3OfThreeTrits(int cols) {
+        Random rnd = new Random(21 + cols);
         int rows = 37;
-        int cols = 130;
         byte[] trits = randomTrits(rnd, rows * cols);
         TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 1f);
-        byte[] codes = w.groupCodes();
         int groups = (cols + 2) / 3;
-        assertEquals(2 * groups * 32, codes.length);
-        for (int r = 0; r < 64; r++) {
-            for (int g = 0; g < groups; g++) {
-                int expected = 0;
-                for (int i = 2; i >= 0; i--) {
-                    int c = 3 * g + i;
-                    expected = expected * 3 + (r < rows && c < cols ? trits[r * cols + c] : 0) + 1;
+        for (boolean vector : new boolean[] {true, false}) {
+            byte[] codes = w.groupCodes() != null && vector ? w.groupCodes()
+                    : TritGroupKernels.buildCodes(trits, rows, cols, vector);
+            assertEquals(2 * groups * 32, codes.length);
+            for (int r = 0; r < 64; r++) {
+                for (int g = 0; g < groups; g++) {
+                    int expected = 0;
+                    for (int i = 2; i >= 0; i--) {
+                        int c = 3 * g + i;
+                        expected = expected * 3 + (r < rows && c < cols ? trits[r * cols + c] : 0) + 1;
+                    }
+                    assertEquals(expected, codes[((r / 32) * groups + g) * 32 + r % 32],
+                            (vector ? "vector" : "scalar") + ", row " + r + " group " + g);
                 }
-                assertEquals(expected, codes[((r / 32) * groups + g) * 32 + r % 32], "row " + r + " group " + g);
             }
         }
     }
