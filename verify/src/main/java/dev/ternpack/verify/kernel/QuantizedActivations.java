@@ -144,25 +144,28 @@ public final class QuantizedActivations {
     /** The lookup tables of {@link TritGroupKernels}, built over {@code parallel} on first use. */
     synchronized short[] groupTables(Parallel parallel) {
         int length = Math.multiplyExact(tokens, TritGroupKernels.groups(cols) * TritGroupKernels.ROWS);
-        if (tableBuffer != null) {
-            synchronized (tableBuffer) {
-                if (tableBuffer.owner != this) {
-                    if (tableBuffer.tables.length < length) {
-                        tableBuffer.tables = new short[length];
-                    }
-                    short[] built = tableBuffer.tables;
-                    parallel.forRange(tokens, 8, (from, to) -> TritGroupKernels.buildTables(this, built, from, to));
-                    tableBuffer.owner = this;
-                }
-                return tableBuffer.tables;
+        if (tableBuffer == null) {
+            if (groupTables == null) {
+                groupTables = buildTables(new short[length], parallel);
             }
+            return groupTables;
         }
-        if (groupTables == null) {
-            short[] built = new short[length];
-            parallel.forRange(tokens, 8, (from, to) -> TritGroupKernels.buildTables(this, built, from, to));
-            groupTables = built;
+        synchronized (tableBuffer) {
+            if (tableBuffer.owner != this) {
+                if (tableBuffer.tables.length < length) {
+                    tableBuffer.tables = new short[length];
+                }
+                buildTables(tableBuffer.tables, parallel);
+                tableBuffer.owner = this;
+            }
+            return tableBuffer.tables;
         }
-        return groupTables;
+    }
+
+    /** This input's tables into {@code tables} (at least as long as they need), tokens split over {@code parallel}. */
+    private short[] buildTables(short[] tables, Parallel parallel) {
+        parallel.forRange(tokens, 8, (from, to) -> TritGroupKernels.buildTables(this, tables, from, to));
+        return tables;
     }
 
     boolean perTokenScaled() {

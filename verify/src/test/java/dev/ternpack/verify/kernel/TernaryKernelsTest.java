@@ -95,11 +95,9 @@ class TernaryKernelsTest {
         Random rnd = new Random(21 + cols);
         int rows = 37;
         byte[] trits = randomTrits(rnd, rows * cols);
-        TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 1f);
         int groups = (cols + 2) / 3;
         for (boolean vector : new boolean[] {true, false}) {
-            byte[] codes = w.groupCodes() != null && vector ? w.groupCodes()
-                    : TritGroupKernels.buildCodes(trits, rows, cols, vector);
+            byte[] codes = TritGroupKernels.buildCodes(trits, rows, cols, vector);
             assertEquals(2 * groups * 32, codes.length);
             for (int r = 0; r < 64; r++) {
                 for (int g = 0; g < groups; g++) {
