@@ -40,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -330,6 +331,7 @@ public final class Repacker {
                 + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
         OutputFiles.removeStale(out, Converter.STALE_TEMP_MILLIS);
         OutputFiles.register(temp);
+        Future<String> digest = null;
         try {
             try (GgufWriter w = GgufWriter.create(temp)) {
                 meta.forEach(w::put);
@@ -360,11 +362,14 @@ public final class Repacker {
                     }
                     listener.progress(done, total, s.name);
                 }
-                w.commit();
+                digest = Converter.commitHashing(w.seal(), temp, w::commit);
             }
             Converter.auditGguf(plan, temp);
             OutputFiles.publish(temp, out, o.force());
         } catch (Throwable e) {
+            if (digest != null) {
+                digest.cancel(true);
+            }
             Converter.deleteRecursively(temp);
             OutputFiles.unregister(temp);
             if (e instanceof IOException io) {
@@ -372,8 +377,15 @@ public final class Repacker {
             }
             throw e;
         }
+        String sha256;
+        try {
+            sha256 = SourceDigests.await(digest, out.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while hashing " + out);
+        }
         return new ConvertResult(out, Files.size(out), ternaryBytes, total - ternaryBytes, weights,
                 weights == 0 ? 0 : ternaryBytes * 8.0 / weights, stats.total() == 0 ? 0 : stats.sparsity(),
-                (System.nanoTime() - start) / 1e9, Converter.sha256(out), warnings, List.of());
+                (System.nanoTime() - start) / 1e9, sha256, warnings, List.of());
     }
 }

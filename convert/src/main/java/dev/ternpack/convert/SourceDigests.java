@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 
 /**
  * The {@code "<sha256>  <file name>"} lines (sha256sum's format) of a conversion's input files, computed on
@@ -76,19 +77,7 @@ final class SourceDigests implements AutoCloseable {
     List<String> await() throws IOException, InterruptedException {
         List<String> lines = new ArrayList<>();
         for (Future<String> d : digests) {
-            try {
-                lines.add(d.get());
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof IOException io) {
-                    throw io;
-                }
-                if (e.getCause() instanceof RuntimeException r) {
-                    throw r;
-                }
-                throw new IllegalStateException(e.getCause());
-            } catch (CancellationException e) {
-                throw new InterruptedException("hashing the input was cancelled");
-            }
+            lines.add(await(d, "the input"));
         }
         return lines;
     }
@@ -101,25 +90,69 @@ final class SourceDigests implements AutoCloseable {
 
     /** Hex SHA-256 of a file, read through short-lived mappings (no copy into the heap). */
     static String sha256(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file)) {
+            return sha256(ch, file);
+        }
+    }
+
+    /** Hex SHA-256 of everything in {@code ch} (of {@code file}, named in an interruption), which stays open. */
+    static String sha256(FileChannel ch, Path file) throws IOException {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        try (FileChannel ch = FileChannel.open(file)) {
-            long size = ch.size();
-            for (long at = 0; at < size; at += WINDOW) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new java.io.InterruptedIOException("hashing " + file + " was interrupted");
-                }
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment window = ch.map(FileChannel.MapMode.READ_ONLY, at, Math.min(WINDOW, size - at),
-                            arena);
-                    md.update(window.asByteBuffer());
-                }
+        long size = ch.size();
+        for (long at = 0; at < size; at += WINDOW) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.io.InterruptedIOException("hashing " + file + " was interrupted");
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment window = ch.map(FileChannel.MapMode.READ_ONLY, at, Math.min(WINDOW, size - at), arena);
+                md.update(window.asByteBuffer());
             }
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * Starts hashing a finished output through {@code content} (say, a writer's sealed channel) on a daemon thread
+     * of its own, so the digest is worked out while the output is forced to disk and renamed. The thread closes the
+     * channel when it ends, also when the future is cancelled before it ran; {@link #await(Future, String)} waits.
+     */
+    static Future<String> sha256Later(FileChannel content, Path file) {
+        FutureTask<String> task = new FutureTask<>(() -> sha256(content, file));
+        Thread t = new Thread(() -> {
+            try {
+                task.run();
+            } finally {
+                try {
+                    content.close();
+                } catch (IOException e) {
+                    // A read-only channel: nothing is lost if closing it fails.
+                }
+            }
+        }, "ternpack-output-sha256");
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    /** The result of one hashing task, its I/O or runtime failure rethrown as it was. */
+    static String await(Future<String> digest, String what) throws IOException, InterruptedException {
+        try {
+            return digest.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("hashing " + what + " failed", e.getCause());
+        } catch (CancellationException e) {
+            throw new InterruptedException("hashing " + what + " was cancelled");
+        }
     }
 }

@@ -82,6 +82,8 @@ class RepackerTest {
         Path i2s = tmp.resolve("c-i2s.gguf");
         ConvertResult r = Repacker.repack(ConvertOptions.of(tq1, OutputFormat.I2_S, i2s), ConvertListener.NONE);
         assertTrue(r.warnings().stream().anyMatch(w -> w.contains("fork")));
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(i2s))), r.sha256(), "the summary's sha256 is the written file's");
         Path tensor = tmp.resolve("d-tq1-tensor.gguf");
         Repacker.repack(ConvertOptions.of(i2s, OutputFormat.TQ1_0, tensor).withScaleMode(ScaleMode.TENSOR),
                 ConvertListener.NONE);

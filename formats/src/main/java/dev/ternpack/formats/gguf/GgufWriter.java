@@ -32,6 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>tensor data, in tensor-info order, each tensor whole ({@link #writeTensorData}) or in pieces
  *       ({@link #beginTensor}), with its exact length; the header, metadata and tensor infos are written just
  *       before the first tensor's data;</li>
+ *   <li>optionally {@link #seal()}: writes the final header and hands out a read channel on the finished bytes,
+ *       so a caller can read them (say, to hash them) while the commit forces them to disk;</li>
  *   <li>{@link #commit()}: pads the last tensor, forces the file to disk and renames the temp file onto the
  *       target atomically.</li>
  * </ol>
@@ -48,7 +50,7 @@ public final class GgufWriter implements AutoCloseable {
     private static final long MAX_WRITE = 1L << 30;
     private static final int STAGING_BYTES = 1 << 20;
 
-    private enum State { METADATA, TENSOR_INFOS, DATA, IN_TENSOR, FAILED, COMMITTED, CLOSED }
+    private enum State { METADATA, TENSOR_INFOS, DATA, IN_TENSOR, SEALED, FAILED, COMMITTED, CLOSED }
 
     private final Path target;
     private final Path temp;
@@ -140,7 +142,7 @@ public final class GgufWriter implements AutoCloseable {
     public void replace(String key, GgufValue value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        if (state == State.FAILED || state == State.COMMITTED || state == State.CLOSED) {
+        if (state == State.FAILED || state == State.SEALED || state == State.COMMITTED || state == State.CLOSED) {
             throw refused("replace metadata " + GgufParser.quote(key), null);
         }
         if (!metadata.containsKey(key)) {
@@ -279,20 +281,8 @@ public final class GgufWriter implements AutoCloseable {
      * {@link java.nio.file.FileAlreadyExistsException} if the target exists by then (a concurrent run won).
      */
     public void commit(boolean replaceExisting) throws IOException {
-        if (state != State.METADATA && state != State.TENSOR_INFOS && state != State.DATA) {
-            throw refused("commit", null);
-        }
-        if (next < tensors.size()) {
-            throw new IllegalStateException("cannot commit: the data of " + (tensors.size() - next)
-                    + " tensor(s) is not written, next is " + GgufParser.quote(tensors.get(next).name()));
-        }
-        writeHeaderOnce();
-        if (headerDirty) {
-            rewriteHeader();
-        }
-        if (written != plannedFileSize()) {
-            state = State.FAILED;
-            throw new IllegalStateException("wrote " + written + " bytes but planned " + plannedFileSize());
+        if (state != State.SEALED) {
+            finishContent("commit");
         }
         try {
             channel.force(true);
@@ -304,6 +294,42 @@ public final class GgufWriter implements AutoCloseable {
         }
         state = State.COMMITTED;
         syncDirectory(target.getParent());
+    }
+
+    /**
+     * Writes the final header (with any {@link #replace}d values) and checks the size, so the file's bytes are
+     * final, and returns a new read-only channel on them, positioned at 0; the caller closes it. The channel stays
+     * valid across {@link #commit()}'s rename (it reads the same file), so the caller can read the content while the
+     * commit forces it to disk. Refused while a tensor's data is unwritten; afterwards only {@link #commit()} and
+     * {@link #close()} are accepted, and a {@link #close()} without commit still deletes the file.
+     */
+    public FileChannel seal() throws IOException {
+        finishContent("seal");
+        try {
+            return FileChannel.open(temp, StandardOpenOption.READ);
+        } catch (IOException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    private void finishContent(String action) throws IOException {
+        if (state != State.METADATA && state != State.TENSOR_INFOS && state != State.DATA) {
+            throw refused(action, null);
+        }
+        if (next < tensors.size()) {
+            throw new IllegalStateException("cannot " + action + ": the data of " + (tensors.size() - next)
+                    + " tensor(s) is not written, next is " + GgufParser.quote(tensors.get(next).name()));
+        }
+        writeHeaderOnce();
+        if (headerDirty) {
+            rewriteHeader();
+        }
+        if (written != plannedFileSize()) {
+            state = State.FAILED;
+            throw new IllegalStateException("wrote " + written + " bytes but planned " + plannedFileSize());
+        }
+        state = State.SEALED;
     }
 
     /** Deletes the temp file unless {@link #commit()} succeeded. Idempotent. */
@@ -345,6 +371,7 @@ public final class GgufWriter implements AutoCloseable {
             case METADATA, TENSOR_INFOS -> "tensor data has not started";
             case DATA -> "tensor data has started";
             case IN_TENSOR -> "the data of tensor " + GgufParser.quote(sink.tensor.name()) + " is not finished";
+            case SEALED -> "the file is sealed";
             case FAILED -> "an earlier write failed";
             case COMMITTED -> "the file is already committed";
             case CLOSED -> "the writer is closed";

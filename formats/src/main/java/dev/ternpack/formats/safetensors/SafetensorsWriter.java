@@ -22,7 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>The caller declares the whole plan up front; {@link #create} computes the header (data contiguous in plan
  * order, see {@link SafetensorsHeader}) and writes it to a temp file beside the target. Tensors then arrive in
- * plan order, whole ({@link #writeTensor}) or in chunks ({@link #beginTensor}). {@link #commit()} forces the data
+ * plan order, whole ({@link #writeTensor}) or in chunks ({@link #beginTensor}). {@link #seal()} optionally
+ * finishes the header early and hands out a read channel on the finished bytes (to hash them while the commit
+ * runs). {@link #commit()} forces the data
  * to disk and renames the temp file onto the target atomically; {@link #close()} without a commit deletes it, so
  * the target never holds a partial file. A call out of order, or with the wrong number of bytes, is refused with
  * {@link IllegalStateException} before anything is written, and the writer stays usable. After an I/O error the
@@ -35,7 +37,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     private static final long MAX_WRITE = 1L << 30;
     private static final int STAGING_BYTES = 1 << 20;
 
-    private enum State { READY, IN_TENSOR, FAILED, COMMITTED, CLOSED }
+    private enum State { READY, IN_TENSOR, SEALED, FAILED, COMMITTED, CLOSED }
 
     private final Path target;
     private final Path temp;
@@ -109,7 +111,7 @@ public final class SafetensorsWriter implements AutoCloseable {
      */
     public void replaceMetadata(String key, String value) {
         Objects.requireNonNull(value, "value");
-        if (state == State.FAILED || state == State.COMMITTED || state == State.CLOSED) {
+        if (state == State.FAILED || state == State.SEALED || state == State.COMMITTED || state == State.CLOSED) {
             throw new IllegalStateException("cannot replace metadata " + key + ": the writer is "
                     + state.name().toLowerCase(java.util.Locale.ROOT));
         }
@@ -175,9 +177,42 @@ public final class SafetensorsWriter implements AutoCloseable {
      * {@link java.nio.file.FileAlreadyExistsException} if the target exists by then (a concurrent run won).
      */
     public void commit(boolean replaceExisting) throws IOException {
-        requireState(State.READY, "commit");
+        if (state != State.SEALED) {
+            finishContent("commit");
+        }
+        try {
+            channel.force(true);
+            channel.close();
+            OutputFiles.publish(temp, target, replaceExisting);
+        } catch (IOException | RuntimeException e) {
+            state = State.FAILED;
+            throw e;
+        }
+        state = State.COMMITTED;
+        syncDirectory(target.getParent());
+    }
+
+    /**
+     * Writes the final header (with any {@link #replaceMetadata} values), so the file's bytes are final, and returns
+     * a new read-only channel on them, positioned at 0; the caller closes it. The channel stays valid across
+     * {@link #commit()}'s rename (it reads the same file), so the caller can read the content while the commit
+     * forces it to disk. Refused while a planned tensor is unwritten; afterwards only {@link #commit()} and
+     * {@link #close()} are accepted, and a {@link #close()} without commit still deletes the file.
+     */
+    public FileChannel seal() throws IOException {
+        finishContent("seal");
+        try {
+            return FileChannel.open(temp, StandardOpenOption.READ);
+        } catch (IOException e) {
+            state = State.FAILED;
+            throw e;
+        }
+    }
+
+    private void finishContent(String action) throws IOException {
+        requireState(State.READY, action);
         if (next < plan.size()) {
-            throw new IllegalStateException("cannot commit: " + (plan.size() - next)
+            throw new IllegalStateException("cannot " + action + ": " + (plan.size() - next)
                     + " tensor(s) not written, next is " + plan.get(next).name());
         }
         try {
@@ -188,15 +223,11 @@ public final class SafetensorsWriter implements AutoCloseable {
                 }
                 headerDirty = false;
             }
-            channel.force(true);
-            channel.close();
-            OutputFiles.publish(temp, target, replaceExisting);
         } catch (IOException | RuntimeException e) {
             state = State.FAILED;
             throw e;
         }
-        state = State.COMMITTED;
-        syncDirectory(target.getParent());
+        state = State.SEALED;
     }
 
     /** Deletes the temp file unless {@link #commit()} succeeded. Idempotent. */
@@ -234,6 +265,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         if (state != wanted) {
             throw new IllegalStateException("cannot " + action + ": " + switch (state) {
                 case IN_TENSOR -> "tensor " + sink.tensor.name() + " is not finished";
+                case SEALED -> "the file is sealed";
                 case FAILED -> "an earlier write failed";
                 case COMMITTED -> "the file is already committed";
                 case CLOSED -> "the writer is closed";

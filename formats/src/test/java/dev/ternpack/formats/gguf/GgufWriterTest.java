@@ -1,6 +1,7 @@
 package dev.ternpack.formats.gguf;
 
 import static dev.ternpack.formats.gguf.ByteAsserts.assertBytes;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +12,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -409,5 +412,49 @@ class GgufWriterTest {
             assertBytes(b.toArray(ValueLayout.JAVA_BYTE), g.data(g.tensor("b")).toArray(ValueLayout.JAVA_BYTE), "b");
         }
         assertEquals(List.of("r.gguf"), listDir());
+    }
+
+    // ---- sealing: the final bytes readable while the commit runs ----
+
+    @Test
+    void aSealedFileReadsAsTheCommittedOneAndAcceptsOnlyCommitOrClose() throws IOException {
+        Path target = dir.resolve("s.gguf");
+        MemorySegment a = bytes(100, 3);
+        byte[] sealed;
+        try (GgufWriter w = GgufWriter.create(target)) {
+            w.put("digest", GgufValue.strings(List.of("0".repeat(64) + "  x")));
+            w.addTensor("a", GgmlType.I8, a.byteSize());
+            refused(IllegalStateException.class, "1 tensor(s) is not written", w::seal);
+            w.writeTensorData("a", a);
+            w.replace("digest", GgufValue.strings(List.of("e".repeat(64) + "  x")));
+            try (FileChannel ch = w.seal()) {
+                refused(IllegalStateException.class, "the file is sealed",
+                        () -> w.replace("digest", GgufValue.strings(List.of("f".repeat(64) + "  x"))));
+                refused(IllegalStateException.class, "the file is sealed", w::seal);
+                refused(IllegalStateException.class, "the file is sealed", () -> w.writeTensorData("a", a));
+                w.commit();
+                // Read after the rename: the channel still reads the same file.
+                ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+                while (all.hasRemaining() && ch.read(all) >= 0) {
+                    // reads until full
+                }
+                sealed = all.array();
+            }
+        }
+        assertArrayEquals(Files.readAllBytes(target), sealed, "the sealed content is the committed file");
+        try (GgufFile g = GgufFile.open(target)) {
+            assertEquals(List.of("e".repeat(64) + "  x"), g.requireStrings("digest"), "the replaced value was in it");
+        }
+        assertEquals(List.of("s.gguf"), listDir());
+    }
+
+    @Test
+    void aSealedFileClosedWithoutCommitLeavesNothing() throws IOException {
+        try (GgufWriter w = GgufWriter.create(dir.resolve("n.gguf"))) {
+            w.addTensor("a", GgmlType.I8, 10);
+            w.writeTensorData("a", bytes(10, 1));
+            w.seal().close();
+        }
+        assertEquals(List.of(), listDir());
     }
 }

@@ -475,4 +475,57 @@ class SafetensorsWriterTest {
                     + actual.length);
         }
     }
+
+    // ---- sealing: the final bytes readable while the commit runs ----
+
+    @Test
+    void aSealedFileReadsAsTheCommittedOneAndAcceptsOnlyCommitOrClose() throws IOException {
+        Path target = dir.resolve("s.safetensors");
+        PlannedTensor t = new PlannedTensor("t", DType.U8, new long[] {40});
+        byte[] data = dataFor(List.of(t)).get(0);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("digest", "0".repeat(64));
+        byte[] sealed;
+        try (SafetensorsWriter w = SafetensorsWriter.create(target, List.of(t), meta)) {
+            IllegalStateException early = assertThrows(IllegalStateException.class, w::seal);
+            assertTrue(early.getMessage().contains("1 tensor(s) not written"), early.getMessage());
+            w.writeTensor("t", MemorySegment.ofArray(data));
+            w.replaceMetadata("digest", "e".repeat(64));
+            try (java.nio.channels.FileChannel ch = w.seal()) {
+                for (Runnable refused : List.<Runnable>of(() -> w.replaceMetadata("digest", "f".repeat(64)),
+                        () -> {
+                            try {
+                                w.seal();
+                            } catch (IOException e) {
+                                fail(e);
+                            }
+                        })) {
+                    IllegalStateException e = assertThrows(IllegalStateException.class, refused::run);
+                    assertTrue(e.getMessage().contains("sealed"), e.getMessage());
+                }
+                w.commit();
+                ByteBuffer all = ByteBuffer.allocate((int) ch.size());
+                while (all.hasRemaining() && ch.read(all) >= 0) {
+                    // reads until full, after the rename: the channel still reads the same file
+                }
+                sealed = all.array();
+            }
+        }
+        assertArrayEquals(Files.readAllBytes(target), sealed, "the sealed content is the committed file");
+        try (SafetensorsFile st = SafetensorsFile.open(target)) {
+            assertEquals(Map.of("digest", "e".repeat(64)), st.metadata());
+        }
+    }
+
+    @Test
+    void aSealedFileClosedWithoutCommitLeavesNothing() throws IOException {
+        PlannedTensor t = new PlannedTensor("t", DType.U8, new long[] {4});
+        try (SafetensorsWriter w = SafetensorsWriter.create(dir.resolve("n.safetensors"), List.of(t), Map.of())) {
+            w.writeTensor("t", MemorySegment.ofArray(new byte[4]));
+            w.seal().close();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
+        }
+    }
 }
