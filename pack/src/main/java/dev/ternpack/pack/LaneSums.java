@@ -18,14 +18,18 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code i % 32 == l}, in increasing {@code i}, as in the reference; only where each partial sum lives differs
  * (a lane of one of several double vectors, {@link #slot512}/{@link #slot256}).
  *
- * <p>No float is formed: a normal BF16 or F32 magnitude {@code m} is the double whose bits are
- * {@code (m << 45 or 29) + (896 << 52)} (the significand moved to the top of the double's, the exponent rebiased
- * from 127 to 1023), which is exact. A load of 64 (or 32) bytes holds the elements of a long vector's lanes in
+ * <p>No float is formed: a BF16 or F32 magnitude {@code m} moved to the top of a double's significand
+ * ({@code m << 45 or 29}) is the double {@code |w| * 2^-896}, exactly: the exponent field lands in the double's,
+ * still biased by 127 instead of 1023, and a zero or subnormal lands as the double zero or subnormal of the same
+ * scaled value. Every addend and partial sum is the reference's times 2^-896, and since rounding to nearest does not
+ * depend on the scale (results down to 2^-1022 are normal; below it both sums are exact, every term being a multiple
+ * of 2^-1074 and 2^-178), each partial sum is the reference's times 2^-896, double for double; the sums are scaled
+ * back by 2^896 at the end, exactly. A load of 64 (or 32) bytes holds the elements of a long vector's lanes in
  * its 16-bit fields (BF16) or 32-bit halves (F32); field {@code k} of every lane is shifted into place at once.
- * Zeros, subnormals, infinities and NaNs do not fit that formula, so each chunk of {@value #CHUNK} elements is
- * checked while it is summed (adding 1 to the exponent field maps exactly the exponents 0 and all-ones to 0
- * and 1, whose upper bits are 0); a chunk holding one is discarded and added again element by element, into
- * the same partial sums in the same order.
+ * Infinities and NaNs (the exponent field all ones) would land as finite doubles, so each chunk of {@value #CHUNK}
+ * elements is checked while it is summed (the largest magnitude seen); a chunk holding one is discarded and added
+ * again element by element, into the same partial sums in the same order, which makes the sum non-finite as in
+ * the reference.
  *
  * <p>Both widths exist because the Vector API emulates a species the CPU lacks, slowly: 512-bit where the CPU
  * has it, 256-bit (AVX2) otherwise. The tests run both against the reference.
@@ -38,7 +42,9 @@ final class LaneSums {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final ValueLayout.OfDouble ACC = ValueLayout.JAVA_DOUBLE.withOrder(NATIVE);
-    private static final long REBIAS = 896L << 52;
+    /** What the fields' doubles are scaled by: the exponent bias 127 read as 1023. */
+    private static final double DOWN = 0x1p-896;
+    private static final double UP = 0x1p896;
     private static final long BF16_MAGNITUDE = 0x7FFFL << 45;
     private static final long F32_MAGNITUDE = 0x7FFFFFFFL << 29;
 
@@ -76,13 +82,13 @@ final class LaneSums {
             if (!normal) {
                 for (long i = from; i < to; i++) {
                     long at = (long) slot(bf16, wide, (int) (i % LANES)) * Double.BYTES;
-                    acc.set(ACC, at, acc.get(ACC, at) + Math.abs((double) FloatDecoding.get(seg, type, i)));
+                    acc.set(ACC, at, acc.get(ACC, at) + Math.abs((double) FloatDecoding.get(seg, type, i)) * DOWN);
                 }
             }
         }
         double[] lanes = new double[LANES];
         for (int l = 0; l < LANES; l++) {
-            lanes[l] = acc.get(ACC, (long) slot(bf16, wide, l) * Double.BYTES);
+            lanes[l] = acc.get(ACC, (long) slot(bf16, wide, l) * Double.BYTES) * UP;
         }
         for (long i = end; i < n; i++) {
             lanes[(int) (i % LANES)] += Math.abs((double) FloatDecoding.get(seg, type, i));
@@ -103,28 +109,34 @@ final class LaneSums {
     }
 
     private static DoubleVector asDouble(LongVector magnitude) {
-        return magnitude.add(REBIAS).reinterpretAsDoubles();
+        return magnitude.reinterpretAsDoubles();
     }
 
+    /** Largest BF16 magnitude pattern that is finite; an exponent field of all ones is above it. */
+    private static final short BF16_MAX_FINITE = 0x7F7F;
+    private static final int F32_MAX_FINITE = 0x7F7FFFFF;
+    private static final long BF16_SIGNS = 0x8000800080008000L;
+    private static final long F32_SIGNS = 0x8000000080000000L;
+
     /**
-     * Adds elements {@code [from, to)} (a multiple of 32) into {@code acc} unless one is not a normal number;
-     * then leaves {@code acc} untouched and returns false.
+     * Adds elements {@code [from, to)} (a multiple of 32) into {@code acc} unless one is infinite or NaN; then
+     * leaves {@code acc} untouched and returns false.
      */
     private static boolean bf16x512(MemorySegment seg, long from, long to, MemorySegment acc) {
         DoubleVector a0 = DoubleVector.fromMemorySegment(D512, acc, 0, NATIVE);
         DoubleVector a1 = DoubleVector.fromMemorySegment(D512, acc, 64, NATIVE);
         DoubleVector a2 = DoubleVector.fromMemorySegment(D512, acc, 128, NATIVE);
         DoubleVector a3 = DoubleVector.fromMemorySegment(D512, acc, 192, NATIVE);
-        ShortVector check = ShortVector.broadcast(ShortVector.SPECIES_512, (short) 0x7F00);
+        ShortVector check = ShortVector.zero(ShortVector.SPECIES_512);
         for (long i = from; i < to; i += 32) {
-            LongVector x = LongVector.fromMemorySegment(L512, seg, i * 2, LE);
-            check = check.min(x.reinterpretAsShorts().add((short) 0x0080).and((short) 0x7F00));
+            LongVector x = LongVector.fromMemorySegment(L512, seg, i * 2, LE).and(~BF16_SIGNS);
+            check = check.max(x.reinterpretAsShorts());
             a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 45).and(BF16_MAGNITUDE)));
             a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(BF16_MAGNITUDE)));
             a2 = a2.add(asDouble(x.lanewise(VectorOperators.LSHL, 13).and(BF16_MAGNITUDE)));
             a3 = a3.add(asDouble(x.lanewise(VectorOperators.LSHR, 3).and(BF16_MAGNITUDE)));
         }
-        if (check.reduceLanes(VectorOperators.MIN) == 0) {
+        if (check.reduceLanes(VectorOperators.MAX) > BF16_MAX_FINITE) {
             return false;
         }
         a0.intoMemorySegment(acc, 0, NATIVE);
@@ -143,12 +155,12 @@ final class LaneSums {
         DoubleVector b1 = DoubleVector.fromMemorySegment(D256, acc, 160, NATIVE);
         DoubleVector b2 = DoubleVector.fromMemorySegment(D256, acc, 192, NATIVE);
         DoubleVector b3 = DoubleVector.fromMemorySegment(D256, acc, 224, NATIVE);
-        ShortVector check = ShortVector.broadcast(ShortVector.SPECIES_256, (short) 0x7F00);
+        ShortVector check = ShortVector.zero(ShortVector.SPECIES_256);
         for (long i = from; i < to; i += 32) {
-            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 2, LE);
-            LongVector y = LongVector.fromMemorySegment(L256, seg, i * 2 + 32, LE);
-            check = check.min(x.reinterpretAsShorts().add((short) 0x0080).and((short) 0x7F00))
-                    .min(y.reinterpretAsShorts().add((short) 0x0080).and((short) 0x7F00));
+            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 2, LE).and(~BF16_SIGNS);
+            LongVector y = LongVector.fromMemorySegment(L256, seg, i * 2 + 32, LE).and(~BF16_SIGNS);
+            check = check.max(x.reinterpretAsShorts())
+                    .max(y.reinterpretAsShorts());
             a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 45).and(BF16_MAGNITUDE)));
             a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(BF16_MAGNITUDE)));
             a2 = a2.add(asDouble(x.lanewise(VectorOperators.LSHL, 13).and(BF16_MAGNITUDE)));
@@ -158,7 +170,7 @@ final class LaneSums {
             b2 = b2.add(asDouble(y.lanewise(VectorOperators.LSHL, 13).and(BF16_MAGNITUDE)));
             b3 = b3.add(asDouble(y.lanewise(VectorOperators.LSHR, 3).and(BF16_MAGNITUDE)));
         }
-        if (check.reduceLanes(VectorOperators.MIN) == 0) {
+        if (check.reduceLanes(VectorOperators.MAX) > BF16_MAX_FINITE) {
             return false;
         }
         a0.intoMemorySegment(acc, 0, NATIVE);
@@ -177,18 +189,18 @@ final class LaneSums {
         DoubleVector a1 = DoubleVector.fromMemorySegment(D512, acc, 64, NATIVE);
         DoubleVector b0 = DoubleVector.fromMemorySegment(D512, acc, 128, NATIVE);
         DoubleVector b1 = DoubleVector.fromMemorySegment(D512, acc, 192, NATIVE);
-        IntVector check = IntVector.broadcast(IntVector.SPECIES_512, 0x7F000000);
+        IntVector check = IntVector.zero(IntVector.SPECIES_512);
         for (long i = from; i < to; i += 32) {
-            LongVector x = LongVector.fromMemorySegment(L512, seg, i * 4, LE);
-            LongVector y = LongVector.fromMemorySegment(L512, seg, i * 4 + 64, LE);
-            check = check.min(x.reinterpretAsInts().add(0x00800000).and(0x7F000000))
-                    .min(y.reinterpretAsInts().add(0x00800000).and(0x7F000000));
+            LongVector x = LongVector.fromMemorySegment(L512, seg, i * 4, LE).and(~F32_SIGNS);
+            LongVector y = LongVector.fromMemorySegment(L512, seg, i * 4 + 64, LE).and(~F32_SIGNS);
+            check = check.max(x.reinterpretAsInts())
+                    .max(y.reinterpretAsInts());
             a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
             a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
             b0 = b0.add(asDouble(y.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
             b1 = b1.add(asDouble(y.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
         }
-        if (check.reduceLanes(VectorOperators.MIN) == 0) {
+        if (check.reduceLanes(VectorOperators.MAX) > F32_MAX_FINITE) {
             return false;
         }
         a0.intoMemorySegment(acc, 0, NATIVE);
@@ -207,16 +219,16 @@ final class LaneSums {
         DoubleVector c1 = DoubleVector.fromMemorySegment(D256, acc, 160, NATIVE);
         DoubleVector e0 = DoubleVector.fromMemorySegment(D256, acc, 192, NATIVE);
         DoubleVector e1 = DoubleVector.fromMemorySegment(D256, acc, 224, NATIVE);
-        IntVector check = IntVector.broadcast(IntVector.SPECIES_256, 0x7F000000);
+        IntVector check = IntVector.zero(IntVector.SPECIES_256);
         for (long i = from; i < to; i += 32) {
-            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 4, LE);
-            LongVector y = LongVector.fromMemorySegment(L256, seg, i * 4 + 32, LE);
-            LongVector z = LongVector.fromMemorySegment(L256, seg, i * 4 + 64, LE);
-            LongVector u = LongVector.fromMemorySegment(L256, seg, i * 4 + 96, LE);
-            check = check.min(x.reinterpretAsInts().add(0x00800000).and(0x7F000000))
-                    .min(y.reinterpretAsInts().add(0x00800000).and(0x7F000000))
-                    .min(z.reinterpretAsInts().add(0x00800000).and(0x7F000000))
-                    .min(u.reinterpretAsInts().add(0x00800000).and(0x7F000000));
+            LongVector x = LongVector.fromMemorySegment(L256, seg, i * 4, LE).and(~F32_SIGNS);
+            LongVector y = LongVector.fromMemorySegment(L256, seg, i * 4 + 32, LE).and(~F32_SIGNS);
+            LongVector z = LongVector.fromMemorySegment(L256, seg, i * 4 + 64, LE).and(~F32_SIGNS);
+            LongVector u = LongVector.fromMemorySegment(L256, seg, i * 4 + 96, LE).and(~F32_SIGNS);
+            check = check.max(x.reinterpretAsInts())
+                    .max(y.reinterpretAsInts())
+                    .max(z.reinterpretAsInts())
+                    .max(u.reinterpretAsInts());
             a0 = a0.add(asDouble(x.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
             a1 = a1.add(asDouble(x.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
             b0 = b0.add(asDouble(y.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
@@ -226,7 +238,7 @@ final class LaneSums {
             e0 = e0.add(asDouble(u.lanewise(VectorOperators.LSHL, 29).and(F32_MAGNITUDE)));
             e1 = e1.add(asDouble(u.lanewise(VectorOperators.LSHR, 3).and(F32_MAGNITUDE)));
         }
-        if (check.reduceLanes(VectorOperators.MIN) == 0) {
+        if (check.reduceLanes(VectorOperators.MAX) > F32_MAX_FINITE) {
             return false;
         }
         a0.intoMemorySegment(acc, 0, NATIVE);

@@ -16,11 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The mean pass's vector sum against the reference, double for double. Random latent data (as in
- * {@link AbsmeanQuantizerTest}) holds a zero or subnormal in almost every chunk, which sends the fast path to its
- * per-element fallback; here most chunks hold only normal numbers, so the vector loops themselves run (at both
- * widths, 512 and 256 bits), next to chunks that fall back, into the same 32 partial sums. Magnitudes span 2^-60 .. 2^40, so that additions round
- * and a different summation order gives different doubles (checked, so the comparison has teeth).
+ * The mean pass's vector sum against the reference, double for double, at both widths (512 and 256 bits). The
+ * vector loops take zeros and subnormals in bulk like every other finite value; a chunk holding an infinity or a
+ * NaN falls back to the per-element path, into the same 32 partial sums. Magnitudes span 2^-60 .. 2^40, so that
+ * additions round and a different summation order gives different doubles (checked, so the comparison has teeth).
  */
 class MeanPassOrderTest {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -37,7 +36,7 @@ class MeanPassOrderTest {
         return Float.intBitsToFloat(bf16 ? bits & 0xFFFF0000 : bits);
     }
 
-    /** A value the fast path does not convert in bulk: a signed zero or a subnormal. */
+    /** A value at the bottom of the range: a signed zero or a subnormal. */
     private static float unusual(SplittableRandom rnd, boolean bf16) {
         int sign = rnd.nextBoolean() ? 0x80000000 : 0;
         if (rnd.nextBoolean()) {
@@ -50,7 +49,7 @@ class MeanPassOrderTest {
 
     /**
      * {@code n} elements of {@code type} starting {@code skew} bytes into a heap segment, so vector loads are
-     * not aligned; about a third of the chunks get one unusual value.
+     * not aligned; about a third of the chunks get one zero or subnormal.
      */
     private static MemorySegment data(SplittableRandom rnd, DType type, int n, int skew) {
         boolean bf16 = type == DType.BF16;
@@ -154,5 +153,36 @@ class MeanPassOrderTest {
             differing += sequential != laned ? 1 : 0;
         }
         assertTrue(differing >= 5, differing + " of 10 seeds give a different double when summed in another order");
+    }
+
+    /**
+     * A chunk holding an infinity or a NaN (BF16 and F32, at both widths) is summed element by element: the
+     * partial sums equal the reference's, the one that took the bad value non-finite as there.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void aChunkWithANonFiniteValueSumsAsTheReference(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] bad = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0xFFC10000)};
+        for (DType type : new DType[] {DType.BF16, DType.F32}) {
+            int n = LaneSums.CHUNK * 3;
+            MemorySegment seg = data(rnd, type, n, 0);
+            int at = LaneSums.CHUNK + rnd.nextInt(LaneSums.CHUNK);
+            set(seg, type, at, bad[rnd.nextInt(bad.length)]);
+            String where = "seed " + seed + ", " + type + ", bad value at " + at;
+            double[] reference = AbsmeanKernels.laneSumsReference(seg, type, n);
+            assertTrue(!Double.isFinite(reference[at % reference.length]), where);
+            for (boolean wide : new boolean[] {true, false}) {
+                double[] fast = LaneSums.of(seg, type, n, wide);
+                for (int l = 0; l < reference.length; l++) {
+                    if (Double.isNaN(reference[l])) {
+                        assertTrue(Double.isNaN(fast[l]), where + ", partial sum " + l + " is " + fast[l]);
+                        reference[l] = fast[l] = 0; // NaN payloads may differ
+                    }
+                }
+                assertLanesEqual(reference, fast, where + (wide ? ", 512-bit" : ", 256-bit"));
+                reference = AbsmeanKernels.laneSumsReference(seg, type, n);
+            }
+        }
     }
 }
