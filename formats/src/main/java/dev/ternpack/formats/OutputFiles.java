@@ -2,6 +2,7 @@ package dev.ternpack.formats;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,6 +110,27 @@ public final class OutputFiles {
             Files.delete(temp);
         }
         unregister(temp);
+    }
+
+    /**
+     * Forces the finished {@code temp} (written through {@code written}) to disk, closes the channel, {@link #publish
+     * publishes} it onto {@code target} and makes the rename durable: the last step of both container writers.
+     */
+    public static void forceAndPublish(FileChannel written, Path temp, Path target, boolean replace)
+            throws IOException {
+        written.force(true);
+        written.close();
+        publish(temp, target, replace);
+        syncDirectory(target.getParent());
+    }
+
+    private static void syncDirectory(Path dir) {
+        // Makes the rename durable on Linux; other systems cannot open a directory and need no such step.
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // The file is complete and renamed; only durability across a power loss is left to the OS.
+        }
     }
 
     /**

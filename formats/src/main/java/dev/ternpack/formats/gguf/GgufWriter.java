@@ -285,15 +285,12 @@ public final class GgufWriter implements AutoCloseable {
             finishContent("commit");
         }
         try {
-            channel.force(true);
-            channel.close();
-            OutputFiles.publish(temp, target, replaceExisting);
+            OutputFiles.forceAndPublish(channel, temp, target, replaceExisting);
         } catch (IOException | RuntimeException e) {
             state = State.FAILED;
             throw e;
         }
         state = State.COMMITTED;
-        syncDirectory(target.getParent());
     }
 
     /**
@@ -466,15 +463,6 @@ public final class GgufWriter implements AutoCloseable {
             MemorySegment.copy(slice, at, stage, 0, n);
             writeBuffer(staging.clear().limit(n));
             at += n;
-        }
-    }
-
-    private static void syncDirectory(Path dir) {
-        // Makes the rename durable on Linux; other systems cannot open a directory and need no such step.
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // The file is complete and renamed; only durability across a power loss is left to the OS.
         }
     }
 
