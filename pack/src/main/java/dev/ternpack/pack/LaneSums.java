@@ -76,10 +76,10 @@ final class LaneSums {
         long end = n - n % LANES;
         for (long from = 0; from < end; from += CHUNK) {
             long to = Math.min(end, from + CHUNK);
-            boolean normal = bf16
+            boolean finite = bf16
                     ? (wide ? bf16x512(seg, from, to, acc) : bf16x256(seg, from, to, acc))
                     : (wide ? f32x512(seg, from, to, acc) : f32x256(seg, from, to, acc));
-            if (!normal) {
+            if (!finite) {
                 for (long i = from; i < to; i++) {
                     long at = (long) slot(bf16, wide, (int) (i % LANES)) * Double.BYTES;
                     acc.set(ACC, at, acc.get(ACC, at) + Math.abs((double) FloatDecoding.get(seg, type, i)) * DOWN);
