@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -505,7 +506,7 @@ class SafetensorsWriterTest {
                 }
                 w.commit();
                 // Read after the rename: the channel still reads the same file.
-                sealed = java.nio.channels.Channels.newInputStream(ch).readAllBytes();
+                sealed = Channels.newInputStream(ch).readAllBytes();
             }
         }
         assertArrayEquals(Files.readAllBytes(target), sealed, "the sealed content is the committed file");
