@@ -83,7 +83,8 @@ public final class OutputFiles {
      * fails if {@code target} exists, even if it appeared while we were writing (two runs racing for one
      * output: exactly one wins, the other gets {@link FileAlreadyExistsException} and its temp is removed by
      * its caller). Files are published with {@code link(2)}, which never replaces; directories with
-     * {@code rename(2)}, which refuses a non-empty target.
+     * {@code rename(2)}, which refuses a non-empty target. Then the target's directory is synced, so the new name
+     * survives a power loss once this returns.
      */
     public static void publish(Path temp, Path target, boolean replace) throws IOException {
         if (replace) {
@@ -110,18 +111,18 @@ public final class OutputFiles {
             Files.delete(temp);
         }
         unregister(temp);
+        syncDirectory(target.toAbsolutePath().getParent());
     }
 
     /**
-     * Forces the finished {@code temp} (written through {@code written}) to disk, closes the channel, {@link #publish
-     * publishes} it onto {@code target} and makes the rename durable: the last step of both container writers.
+     * Forces the finished {@code temp} (written through {@code written}) to disk, closes the channel and {@link
+     * #publish publishes} it onto {@code target}: the last step of both container writers.
      */
     public static void forceAndPublish(FileChannel written, Path temp, Path target, boolean replace)
             throws IOException {
         written.force(true);
         written.close();
         publish(temp, target, replace);
-        syncDirectory(target.getParent());
     }
 
     private static void syncDirectory(Path dir) {
