@@ -111,6 +111,38 @@ class FusedBf16Test {
         }
     }
 
+    /**
+     * Blocks whose trits are all zero next to blocks with a single nonzero trit, at every position of a 256-block
+     * in turn (so in each lane and each code position of the packed bytes), of either sign: the fold-mode d is 0
+     * for the first and gamma for the second.
+     */
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void fusedEqualsReferenceWithAllZeroAndSingleTritBlocks(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int rows = 16;
+        int cols = 256 * 4;
+        for (TernaryLayout layout : LayoutPropertyTest.LAYOUTS) {
+            float[] v = TestTensors.latent(rnd, rows * cols, 0.02f);
+            int blocks = v.length / 256;
+            for (int b = 0; b < blocks; b++) {
+                int kind = b % 3; // 0: dense, 1: all zero, 2: one nonzero trit
+                if (kind == 0) {
+                    continue;
+                }
+                for (int i = 0; i < 256; i++) {
+                    v[256 * b + i] = bf16(v[256 * b + i] * 1e-4f);
+                }
+                if (kind == 2) {
+                    int at = (int) ((b * 37L + seed * 101) % 256);
+                    v[256 * b + at] = b % 2 == 0 ? 0.05f : -0.05f;
+                }
+            }
+            Tensor w = TestTensors.matrix(DType.BF16, rows, cols, v);
+            assertFusedEqualsReference(w, layout, "seed " + seed + ", " + layout);
+        }
+    }
+
     /** Scales at the ends of the float range: some near-threshold ranges are empty, s may be subnormal. */
     @ParameterizedTest
     @MethodSource("seeds")
