@@ -112,9 +112,9 @@ class FusedBf16Test {
     }
 
     /**
-     * Blocks whose trits are all zero next to blocks with a single nonzero trit, at every position of a 256-block
-     * in turn (so in each lane and each code position of the packed bytes), of either sign: the fold-mode d is 0
-     * for the first and gamma for the second.
+     * Blocks whose trits are all zero next to blocks with a single nonzero trit, at positions 37 apart from block to
+     * block and shifted by the seed (so over the seeds in many lanes and code positions of the packed bytes), of
+     * either sign: the fold-mode d is 0 for the first and gamma for the second.
      */
     @ParameterizedTest
     @MethodSource("seeds")
