@@ -122,14 +122,18 @@ public final class Converter {
     static volatile long streamThreshold = 64L << 20;
     static volatile long streamWindow = 16L << 20;
 
-    private record Done(List<Piece> pieces, TritStats stats, long ternaryWeights, Arena arena) {
+    /**
+     * A task's result. Its pieces may point into the input mapped in {@code arena} (closed after writing) or into
+     * {@code buffer}, taken from the run's {@link OutputBuffers} and given back after writing.
+     */
+    private record Done(List<Piece> pieces, TritStats stats, long ternaryWeights, Arena arena, MemorySegment buffer) {
         Done(List<Piece> pieces, TritStats stats, long ternaryWeights) {
-            this(pieces, stats, ternaryWeights, null);
+            this(pieces, stats, ternaryWeights, null, null);
         }
 
         /** This result, whose pieces may point into the input mapped in {@code a}: closed after writing. */
         Done mappedIn(Arena a) {
-            return new Done(pieces, stats, ternaryWeights, a);
+            return new Done(pieces, stats, ternaryWeights, a, buffer);
         }
     }
 
@@ -492,17 +496,18 @@ public final class Converter {
      * java.lang.foreign.Arena)}) and the consumer unmaps it once the pieces are written, so the resident set holds a
      * few tensors, not every page of a multi-GB input touched so far.
      */
-    private static List<Callable<Done>> tasks(Planned p, SafetensorsCheckpoint ckpt, boolean gguf) {
+    private static List<Callable<Done>> tasks(Planned p, SafetensorsCheckpoint ckpt, boolean gguf,
+            OutputBuffers buffers) {
         List<Callable<Done>> tasks = new ArrayList<>();
         for (Job j : p.jobs) {
             if (streamed(j)) {
-                tasks.add(() -> streamedCopyOrEncode(j, ckpt));
+                tasks.add(() -> streamedCopyOrEncode(j, ckpt, buffers));
                 continue;
             }
             tasks.add(() -> {
                 Arena arena = Arena.ofShared();
                 try {
-                    return execute(j, ckpt.tensor(j.entry.hfName(), arena), p.layout, gguf).mappedIn(arena);
+                    return execute(j, ckpt.tensor(j.entry.hfName(), arena), p.layout, gguf, buffers).mappedIn(arena);
                 } catch (Throwable e) {
                     arena.close();
                     throw e;
@@ -522,13 +527,11 @@ public final class Converter {
      * The piece of a {@link #streamed} job: the writer's thread maps a window of rows at a time, copies or encodes
      * it and unmaps it, so neither the input tensor nor its encoding is ever whole in memory.
      */
-    private static Done streamedCopyOrEncode(Job j, SafetensorsCheckpoint ckpt) {
+    private static Done streamedCopyOrEncode(Job j, SafetensorsCheckpoint ckpt, OutputBuffers buffers) {
         OutputTensor first = j.outputs.getFirst();
         String name = j.entry.hfName();
         long rows = j.entry.shape()[0];
-        long inputRowBytes = j.entry.dtype().byteSize() * (Arrays.stream(j.entry.shape()).reduce(1, Math::multiplyExact)
-                / rows);
-        long window = Math.max(1, streamWindow / Math.max(1, inputRowBytes));
+        long window = windowRows(j);
         Chunks chunks = out -> {
             for (long r = 0; r < rows; r += window) {
                 // Shared like every other input mapping: segments of one session kind keep the JIT's profile of
@@ -536,15 +539,48 @@ public final class Converter {
                 // over and over: 18.8 s instead of 10.6 s for the 2B-4T shape).
                 try (Arena arena = Arena.ofShared()) {
                     Tensor part = ckpt.rows(name, r, Math.min(window, rows - r), arena);
-                    out.write(j.kind == Kind.COPY ? part.data() : Encodings.encode(part,
-                            GgmlType.valueOf(first.type())));
+                    if (j.kind == Kind.COPY) {
+                        out.write(part.data());
+                        continue;
+                    }
+                    GgmlType type = GgmlType.valueOf(first.type());
+                    MemorySegment encoded = buffers.take(Encodings.encodedSize(part, type));
+                    try {
+                        Encodings.encode(part, type, encoded);
+                        out.write(encoded);
+                    } finally {
+                        buffers.giveBack(encoded);
+                    }
                 }
             }
         };
         return new Done(List.of(new Piece(first.name(), first.bytes(), null, chunks)), null, 0);
     }
 
-    private static Done execute(Job j, Tensor t, TernaryLayout layout, boolean gguf) {
+    /** Rows of a {@link #streamed} job's input per window: about {@link #streamWindow} bytes, at least one row. */
+    private static long windowRows(Job j) {
+        long rows = j.entry.shape()[0];
+        long inputRowBytes = j.entry.dtype().byteSize() * (Arrays.stream(j.entry.shape()).reduce(1, Math::multiplyExact)
+                / rows);
+        return Math.max(1, streamWindow / Math.max(1, inputRowBytes));
+    }
+
+    /** The largest output buffer any job takes: a packed tensor, or a streamed encoding's window. */
+    private static long bufferCapacity(List<Job> jobs) {
+        long capacity = 0;
+        for (Job j : jobs) {
+            OutputTensor first = j.outputs.getFirst();
+            if (j.kind == Kind.PACK) {
+                capacity = Math.max(capacity, first.bytes());
+            } else if (j.kind == Kind.ENCODE && streamed(j)) {
+                long rows = j.entry.shape()[0];
+                capacity = Math.max(capacity, first.bytes() / rows * Math.min(rows, windowRows(j)));
+            }
+        }
+        return capacity;
+    }
+
+    private static Done execute(Job j, Tensor t, TernaryLayout layout, boolean gguf, OutputBuffers buffers) {
         OutputTensor first = j.outputs.getFirst();
         return switch (j.kind) {
             case COPY -> new Done(List.of(new Piece(first.name(), t.data())), null, 0);
@@ -553,8 +589,14 @@ public final class Converter {
             case FALLBACK -> new Done(List.of(new Piece(first.name(), Encodings.encode(
                     AbsmeanQuantizer.ternarize(t).tensor().dequantize(), GgmlType.valueOf(first.type())))), null, 0);
             case PACK -> {
-                MemorySegment dst = MemorySegment.ofArray(new byte[Math.toIntExact(first.bytes())]);
-                PackedTernarization packed = AbsmeanQuantizer.ternarizeAndPack(t, layout, dst);
+                MemorySegment dst = buffers.take(first.bytes());
+                PackedTernarization packed;
+                try {
+                    packed = AbsmeanQuantizer.ternarizeAndPack(t, layout, dst);
+                } catch (Throwable e) {
+                    buffers.giveBack(dst);
+                    throw e;
+                }
                 List<Piece> pieces = new ArrayList<>();
                 pieces.add(new Piece(first.name(), dst));
                 if (packed.scaleTensor().isPresent()) {
@@ -563,7 +605,7 @@ public final class Converter {
                             : MemorySegment.ofArray(EncodedScale.encode(v, t.dtype()).bytes());
                     pieces.add(new Piece(j.outputs.get(1).name(), s));
                 }
-                yield new Done(pieces, packed.stats(), t.numel());
+                yield new Done(pieces, packed.stats(), t.numel(), null, dst);
             }
         };
     }
@@ -578,13 +620,17 @@ public final class Converter {
         long total = p.plan.totalBytes();
         long[] done = {0};
         int threads = p.plan.options().threads();
-        try {
-            OrderedPipeline.run(tasks(p, ckpt, gguf), threads, threads + 1, (i, d) -> {
+        try (OutputBuffers buffers = new OutputBuffers(bufferCapacity(p.jobs))) {
+            OrderedPipeline.run(tasks(p, ckpt, gguf, buffers), threads, threads + 1, (i, d) -> {
                 try (Arena mapped = d.arena) {
                     for (Piece piece : d.pieces) {
                         sink.write(piece);
                         done[0] += piece.size;
                         listener.progress(done[0], total, piece.name);
+                    }
+                } finally {
+                    if (d.buffer != null) {
+                        buffers.giveBack(d.buffer);
                     }
                 }
                 if (d.stats != null) {

@@ -21,52 +21,74 @@ final class Encodings {
     private static final int CHUNK = 1 << 16;
 
     /**
-     * Encodes a whole tensor chunk by chunk, so the only full-size buffer is the encoded result (an embedding of
-     * 128256 x 2560 never exists as a float array).
+     * Encodes a whole tensor chunk by chunk into a fresh heap array, so the only full-size buffer is the encoded
+     * result (an embedding of 128256 x 2560 never exists as a float array).
      */
     static MemorySegment encode(dev.ternpack.formats.Tensor t, GgmlType type) {
+        MemorySegment dst = MemorySegment.ofArray(new byte[Math.toIntExact(encodedSize(t, type))]);
+        encode(t, type, dst);
+        return dst;
+    }
+
+    /** The encoded size of {@code t} in {@code type}. */
+    static long encodedSize(dev.ternpack.formats.Tensor t, GgmlType type) {
+        return type.nbytes(t.shape()[t.rank() - 1], t.numel());
+    }
+
+    /**
+     * Encodes a whole tensor into {@code dst} (exactly {@link #encodedSize} bytes, every one written), decoding
+     * {@link #CHUNK} values at a time and writing each chunk's encoding in place.
+     */
+    static void encode(dev.ternpack.formats.Tensor t, GgmlType type, MemorySegment dst) {
         long n = t.numel();
-        long bytes = type.nbytes(t.shape()[t.rank() - 1], n);
-        MemorySegment dst = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+        if (dst.byteSize() != encodedSize(t, type)) {
+            throw new IllegalArgumentException("destination of " + dst.byteSize() + " bytes for " + t.name() + " in "
+                    + type + ", which takes " + encodedSize(t, type));
+        }
         float[] buf = new float[(int) Math.min(CHUNK, n)];
         long out = 0;
         for (long from = 0; from < n; from += CHUNK) {
             int count = (int) Math.min(CHUNK, n - from);
-            float[] chunk = count == buf.length ? buf : new float[count];
-            dev.ternpack.formats.FloatDecoding.decode(t.data(), t.dtype(), from, chunk, 0, count);
-            MemorySegment enc = encode(chunk, type);
-            MemorySegment.copy(enc, 0, dst, out, enc.byteSize());
-            out += enc.byteSize();
+            dev.ternpack.formats.FloatDecoding.decode(t.data(), t.dtype(), from, buf, 0, count);
+            out = encode(buf, count, type, dst, out);
         }
-        return dst;
     }
 
     static MemorySegment encode(float[] v, GgmlType type) {
-        return switch (type) {
+        if (type == GgmlType.Q8_0 && v.length % 32 != 0) {
+            throw new IllegalArgumentException("Q8_0 needs a multiple of 32 values, not " + v.length);
+        }
+        MemorySegment s = MemorySegment.ofArray(new byte[Math.toIntExact(type.nbytes(v.length, v.length))]);
+        encode(v, v.length, type, s, 0);
+        return s;
+    }
+
+    /** Encodes {@code v[0, count)} into {@code dst} at byte {@code at}; returns the byte after the last written. */
+    private static long encode(float[] v, int count, GgmlType type, MemorySegment dst, long at) {
+        switch (type) {
             case F32 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[v.length * 4]);
-                for (int i = 0; i < v.length; i++) {
-                    s.setAtIndex(F32, i, v[i]);
+                for (int i = 0; i < count; i++) {
+                    dst.set(F32, at + 4L * i, v[i]);
                 }
-                yield s;
+                return at + 4L * count;
             }
             case F16 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[v.length * 2]);
-                for (int i = 0; i < v.length; i++) {
-                    s.setAtIndex(U16, i, Float.floatToFloat16(v[i]));
+                for (int i = 0; i < count; i++) {
+                    dst.set(U16, at + 2L * i, Float.floatToFloat16(v[i]));
                 }
-                yield s;
+                return at + 2L * count;
             }
             case BF16 -> {
-                MemorySegment s = MemorySegment.ofArray(new byte[v.length * 2]);
-                for (int i = 0; i < v.length; i++) {
-                    s.setAtIndex(U16, i, bf16(v[i]));
+                for (int i = 0; i < count; i++) {
+                    dst.set(U16, at + 2L * i, bf16(v[i]));
                 }
-                yield s;
+                return at + 2L * count;
             }
-            case Q8_0 -> q80(v);
+            case Q8_0 -> {
+                return q80(v, count, dst, at);
+            }
             default -> throw new IllegalArgumentException("no encoder for " + type);
-        };
+        }
     }
 
     /** bfloat16 bits, round to nearest even (torch's {@code .to(torch.bfloat16)}); NaN stays a quiet NaN. */
@@ -79,12 +101,11 @@ final class Encodings {
         return (short) ((bits + rounding) >>> 16);
     }
 
-    private static MemorySegment q80(float[] v) {
-        if (v.length % 32 != 0) {
-            throw new IllegalArgumentException("Q8_0 needs a multiple of 32 values, not " + v.length);
+    private static long q80(float[] v, int count, MemorySegment s, long at) {
+        if (count % 32 != 0) {
+            throw new IllegalArgumentException("Q8_0 needs a multiple of 32 values, not " + count);
         }
-        int blocks = v.length / 32;
-        MemorySegment s = MemorySegment.ofArray(new byte[blocks * 34]);
+        int blocks = count / 32;
         for (int b = 0; b < blocks; b++) {
             float amax = 0;
             for (int j = 0; j < 32; j++) {
@@ -92,7 +113,7 @@ final class Encodings {
             }
             float d = amax / 127f;
             float id = d != 0 ? 1f / d : 0f;
-            long off = b * 34L;
+            long off = at + b * 34L;
             s.set(U16, off, Float.floatToFloat16(d));
             for (int j = 0; j < 32; j++) {
                 float x = v[b * 32 + j] * id;
@@ -100,6 +121,6 @@ final class Encodings {
                 s.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) (int) r);
             }
         }
-        return s;
+        return at + blocks * 34L;
     }
 }

@@ -46,8 +46,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * 32. The output depends only on the calls and the data: no timestamps, no randomness.
  */
 public final class GgufWriter implements AutoCloseable {
-    /** Largest slice handed to the channel at once; {@link MemorySegment#asByteBuffer()} stops at 2 GiB. */
-    private static final long MAX_WRITE = 1L << 30;
+    /**
+     * Largest slice handed to the channel at once. Several-MB write(2) calls cost the 2B-4T convert 3.2 s of system
+     * time in 399 calls against 1.3 s in 1406 calls of 1 MiB (the kernel copies a smaller slice while it is still in
+     * cache); it also keeps slices far below the 2 GiB where {@link MemorySegment#asByteBuffer()} stops.
+     */
+    private static final long MAX_WRITE = 1L << 20;
     private static final int STAGING_BYTES = 1 << 20;
 
     private enum State { METADATA, TENSOR_INFOS, DATA, IN_TENSOR, SEALED, FAILED, COMMITTED, CLOSED }
