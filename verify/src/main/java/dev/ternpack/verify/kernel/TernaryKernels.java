@@ -13,8 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * (the integer sums are identical and the float epilogue is the same expression). Set
  * {@code -Dternpack.vector=false} to run the reference everywhere.
  *
- * <p>The fast path holds 8 tokens' accumulators at once, so each weight mask built from the bit planes
- * serves 8 tokens; rows are split over threads in blocks of 64.
+ * <p>The fast path holds 8 tokens' accumulators at once, so each weight vector built from the bit planes
+ * serves 8 tokens; rows are split over threads in blocks of 64. How the bit planes become lanes depends on the
+ * machine ({@link #LANE_TRITS}): with AVX-512's 32 int16 lanes, a 32-bit slice of a plane is a mask register
+ * ({@code VectorMask.fromLong}, one {@code kmov}) and the activations are added and subtracted under it; without
+ * mask registers (AVX2: 16 lanes) {@code fromLong} has no fast form (a 512-token 2560 -> 6912 product took
+ * 757 ms that way, 196-270 ms decoded, on a 2-core AVX2 EPYC), so there 16 bits of each plane are broadcast, lane i keeps its bit ({@link #BIT_SEL}), an unsigned min with 1 makes it 0 or
+ * 1, and the difference of the two planes' lanes, a trit vector, multiplies the activations.
  */
 public final class TernaryKernels {
     static final boolean VECTOR = !"false".equals(System.getProperty("ternpack.vector"));
@@ -23,6 +28,22 @@ public final class TernaryKernels {
     private static final int LANES = S.length();
     private static final int ROW_GRAIN = 64;
     private static final int BLOCK = TernaryMatrix.BLOCK;
+    /**
+     * Whether the bit planes are decoded into trit lanes by arithmetic ({@link #tritLanes}) instead of being used
+     * as masks: on machines with fewer than 32 int16 lanes, i.e. without AVX-512's mask registers. The
+     * arithmetic needs at most 16 lanes (one 16-bit broadcast per plane slice).
+     */
+    static final boolean LANE_TRITS = LANES <= 16;
+    /** Lane i holds {@code 1 << i}: and-ed with a broadcast 16-bit slice of a plane, it keeps lane i's bit. */
+    private static final ShortVector BIT_SEL;
+
+    static {
+        short[] m = new short[LANES];
+        for (int i = 0; i < LANES; i++) {
+            m[i] = (short) (1 << Math.min(i, 15));
+        }
+        BIT_SEL = ShortVector.fromArray(S, m, 0);
+    }
 
     private TernaryKernels() {
     }
@@ -39,10 +60,150 @@ public final class TernaryKernels {
             short[] tables = x.groupTables(parallel);
             parallel.forRange(TritGroupKernels.rowBlocks(w.rows()), 4,
                     (from, to) -> TritGroupKernels.rows(x, tables, w, codes, y, from, to));
-        } else if (x.perTokenScaled() && !w.hasBlockScales()) {
-            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> perTokenRows(x, w, y, from, to));
         } else {
-            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> blockRows(x, w, y, from, to));
+            matmulBitPlanes(x, w, y, parallel, LANE_TRITS);
+        }
+    }
+
+    /**
+     * The bit-plane paths (no group codes), with the planes used as masks or decoded into trit lanes as asked:
+     * package-private so that tests run both on any machine ({@code laneTrits} needs at most 16 lanes).
+     */
+    static void matmulBitPlanes(QuantizedActivations x, TernaryMatrix w, float[] y, Parallel parallel,
+            boolean laneTrits) {
+        check(x, w, y);
+        if (laneTrits && LANES > 16) {
+            throw new IllegalArgumentException("trit lanes need at most 16 int16 lanes, this machine has " + LANES);
+        }
+        if (x.perTokenScaled() && !w.hasBlockScales()) {
+            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> {
+                if (laneTrits) {
+                    perTokenRowsLaneTrits(x, w, y, from, to);
+                } else {
+                    perTokenRows(x, w, y, from, to);
+                }
+            });
+        } else {
+            parallel.forRange(w.rows(), ROW_GRAIN, (from, to) -> blockRows(x, w, y, from, to, laneTrits));
+        }
+    }
+
+    /**
+     * Lane i of the result is {@code +1} if bit {@code k + i} of {@code plus} is set, {@code -1} if that bit of
+     * {@code minus} is, else 0 (a plane never has both): each 16-bit slice is broadcast, and-ed with
+     * {@link #BIT_SEL} and clamped to 1 by an unsigned min, and the minus lanes are subtracted from the plus lanes.
+     */
+    static ShortVector tritLanes(long plus, long minus, int k) {
+        ShortVector p = ShortVector.broadcast(S, (short) (plus >>> k)).and(BIT_SEL).lanewise(VectorOperators.UMIN, (short) 1);
+        ShortVector m = ShortVector.broadcast(S, (short) (minus >>> k)).and(BIT_SEL).lanewise(VectorOperators.UMIN, (short) 1);
+        return p.sub(m);
+    }
+
+    /** {@link #perTokenRows} with the planes decoded by {@link #tritLanes}: the AVX2 form. */
+    private static void perTokenRowsLaneTrits(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to) {
+        final long[] plus = w.plusPlane();
+        final long[] minus = w.minusPlane();
+        final short[] q = x.q;
+        final int words = w.words();
+        final int stride = x.stride;
+        final int rows = w.rows();
+        final int tokens = x.tokens;
+        final ShortVector bitSel = BIT_SEL;
+        // Lanes accumulate 64/LANES products of |q| <= 128 per word; flush to ints before 32767.
+        final int flushWords = Math.max(1, 255 / (64 / LANES));
+        for (int rb = from; rb < to; rb += ROW_GRAIN) {
+            int rEnd = Math.min(to, rb + ROW_GRAIN);
+            int t = 0;
+            for (; t + 8 <= tokens; t += 8) {
+                int x0 = t * stride;
+                int x1 = x0 + stride;
+                int x2 = x1 + stride;
+                int x3 = x2 + stride;
+                int x4 = x3 + stride;
+                int x5 = x4 + stride;
+                int x6 = x5 + stride;
+                int x7 = x6 + stride;
+                for (int r = rb; r < rEnd; r++) {
+                    IntVector i0 = IntVector.zero(I);
+                    IntVector i1 = i0;
+                    IntVector i2 = i0;
+                    IntVector i3 = i0;
+                    IntVector i4 = i0;
+                    IntVector i5 = i0;
+                    IntVector i6 = i0;
+                    IntVector i7 = i0;
+                    int base = r * words;
+                    for (int w0 = 0; w0 < words; w0 += flushWords) {
+                        int wEnd = Math.min(words, w0 + flushWords);
+                        ShortVector a0 = ShortVector.zero(S);
+                        ShortVector a1 = a0;
+                        ShortVector a2 = a0;
+                        ShortVector a3 = a0;
+                        ShortVector a4 = a0;
+                        ShortVector a5 = a0;
+                        ShortVector a6 = a0;
+                        ShortVector a7 = a0;
+                        for (int wi = w0; wi < wEnd; wi++) {
+                            long pw = plus[base + wi];
+                            long mw = minus[base + wi];
+                            int col = wi << 6;
+                            for (int k = 0; k < 64; k += LANES) {
+                                ShortVector tp = ShortVector.broadcast(S, (short) (pw >>> k)).and(bitSel)
+                                        .lanewise(VectorOperators.UMIN, (short) 1);
+                                ShortVector tm = ShortVector.broadcast(S, (short) (mw >>> k)).and(bitSel)
+                                        .lanewise(VectorOperators.UMIN, (short) 1);
+                                ShortVector tr = tp.sub(tm);
+                                int c = col + k;
+                                a0 = a0.add(ShortVector.fromArray(S, q, x0 + c).mul(tr));
+                                a1 = a1.add(ShortVector.fromArray(S, q, x1 + c).mul(tr));
+                                a2 = a2.add(ShortVector.fromArray(S, q, x2 + c).mul(tr));
+                                a3 = a3.add(ShortVector.fromArray(S, q, x3 + c).mul(tr));
+                                a4 = a4.add(ShortVector.fromArray(S, q, x4 + c).mul(tr));
+                                a5 = a5.add(ShortVector.fromArray(S, q, x5 + c).mul(tr));
+                                a6 = a6.add(ShortVector.fromArray(S, q, x6 + c).mul(tr));
+                                a7 = a7.add(ShortVector.fromArray(S, q, x7 + c).mul(tr));
+                            }
+                        }
+                        i0 = i0.add(widen(a0));
+                        i1 = i1.add(widen(a1));
+                        i2 = i2.add(widen(a2));
+                        i3 = i3.add(widen(a3));
+                        i4 = i4.add(widen(a4));
+                        i5 = i5.add(widen(a5));
+                        i6 = i6.add(widen(a6));
+                        i7 = i7.add(widen(a7));
+                    }
+                    float sc = w.scale();
+                    y[(t + 0) * rows + r] = epiloguePerToken(i0.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 0], sc);
+                    y[(t + 1) * rows + r] = epiloguePerToken(i1.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
+                    y[(t + 2) * rows + r] = epiloguePerToken(i2.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
+                    y[(t + 3) * rows + r] = epiloguePerToken(i3.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                    y[(t + 4) * rows + r] = epiloguePerToken(i4.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
+                    y[(t + 5) * rows + r] = epiloguePerToken(i5.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
+                    y[(t + 6) * rows + r] = epiloguePerToken(i6.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 6], sc);
+                    y[(t + 7) * rows + r] = epiloguePerToken(i7.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 7], sc);
+                }
+            }
+            for (; t < tokens; t++) {
+                int x0 = t * stride;
+                for (int r = rb; r < rEnd; r++) {
+                    long dot = 0;
+                    int base = r * words;
+                    for (int w0 = 0; w0 < words; w0 += flushWords) {
+                        ShortVector a0 = ShortVector.zero(S);
+                        for (int wi = w0; wi < Math.min(words, w0 + flushWords); wi++) {
+                            long pw = plus[base + wi];
+                            long mw = minus[base + wi];
+                            for (int k = 0; k < 64; k += LANES) {
+                                ShortVector tr = tritLanes(pw, mw, k);
+                                a0 = a0.add(ShortVector.fromArray(S, q, x0 + (wi << 6) + k).mul(tr));
+                            }
+                        }
+                        dot += widen(a0).reduceLanes(VectorOperators.ADD);
+                    }
+                    y[t * rows + r] = epiloguePerToken(dot, x.tokenScale[t], w.scale());
+                }
+            }
         }
     }
 
@@ -215,7 +376,8 @@ public final class TernaryKernels {
     }
 
     /** Per-256-block dot products: runtime (Q8_K) activations, or weights with per-block scales. */
-    private static void blockRows(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to) {
+    private static void blockRows(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to,
+            boolean laneTrits) {
         final long[] plus = w.plusPlane();
         final long[] minus = w.minusPlane();
         final short[] q = x.q;
@@ -235,7 +397,11 @@ public final class TernaryKernels {
                         long mw = minus[base + wi];
                         for (int k = 0; k < 64; k += LANES) {
                             ShortVector v0 = ShortVector.fromArray(S, q, x0 + (wi << 6) + k);
-                            a0 = a0.add(v0, VectorMask.fromLong(S, pw >>> k)).sub(v0, VectorMask.fromLong(S, mw >>> k));
+                            if (laneTrits) {
+                                a0 = a0.add(v0.mul(tritLanes(pw, mw, k)));
+                            } else {
+                                a0 = a0.add(v0, VectorMask.fromLong(S, pw >>> k)).sub(v0, VectorMask.fromLong(S, mw >>> k));
+                            }
                         }
                     }
                     long dot = widen(a0).reduceLanes(VectorOperators.ADD);

@@ -2,6 +2,7 @@ package dev.ternpack.verify.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +60,73 @@ class TernaryKernelsTest {
     }
 
     /**
+     * Both bit-plane paths, whichever this machine would pick: the planes as masks, and (on machines with at most
+     * 16 int16 lanes, i.e. AVX2) decoded into trit lanes; per-token scales, per-block weight scales and runtime
+     * Q8_K activations; tokens not a multiple of the 8 held at once; rows and columns with ragged ends. Each equals
+     * the reference bit for bit.
+     */
+    @ParameterizedTest(name = "lane trits {0}: {1} tokens x {2}x{3}")
+    @CsvSource({"false,9,130,2560,31", "true,9,130,2560,31", "false,13,70,6912,32", "true,13,70,6912,32",
+            "false,3,5,100,33", "true,3,5,100,33", "true,17,64,4097,34", "false,17,64,4097,34"})
+    void bitPlanePathsEqualReference(boolean laneTrits, int tokens, int rows, int cols, long seed) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(!laneTrits || ShortVectorLanes.AT_MOST_16,
+                "trit lanes need at most 16 int16 lanes");
+        Random rnd = new Random(seed);
+        byte[] trits = randomTrits(rnd, rows * cols);
+        TernaryMatrix perTensor = TernaryMatrix.fromTrits(trits, rows, cols, 0.0123f);
+        int blocks = (cols + 255) / 256;
+        float[] blockScales = new float[rows * blocks];
+        for (int i = 0; i < blockScales.length; i++) {
+            blockScales[i] = 0.5f + rnd.nextFloat();
+        }
+        TernaryMatrix blocked = cols % 256 == 0 ? TernaryMatrix.fromTrits(trits, rows, cols, 0.25f, blockScales) : null;
+        float[] x = randomActivations(rnd, tokens * cols);
+        List<Object[]> cases = new java.util.ArrayList<>();
+        cases.add(new Object[] {QuantizedActivations.perToken(x, tokens, cols), perTensor, "per-token"});
+        if (blocked != null) {
+            cases.add(new Object[] {QuantizedActivations.perToken(x, tokens, cols), blocked, "block scales"});
+            cases.add(new Object[] {QuantizedActivations.q8k(x, tokens, cols), blocked, "runtime Q8_K"});
+        }
+        for (Object[] c : cases) {
+            QuantizedActivations qa = (QuantizedActivations) c[0];
+            TernaryMatrix w = (TernaryMatrix) c[1];
+            float[] ref = new float[tokens * rows];
+            float[] fast = new float[tokens * rows];
+            TernaryKernels.matmulReference(qa, w, ref);
+            try (Parallel p = new Parallel(2)) {
+                TernaryKernels.matmulBitPlanes(qa, w, fast, p, laneTrits);
+            }
+            for (int i = 0; i < ref.length; i++) {
+                assertEquals(ref[i], fast[i], c[2] + ", token " + i / rows + " row " + i % rows);
+            }
+        }
+    }
+
+    /** The trit lanes of one 16-bit slice: +1 where plus has the bit, -1 where minus has it, else 0. */
+    @org.junit.jupiter.api.Test
+    void tritLanesDecodeEachBit() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ShortVectorLanes.AT_MOST_16, "trit lanes need at most 16 lanes");
+        long plus = 0b1000_0000_0000_0101L << 16;
+        long minus = 0b0100_0000_0000_1010L << 16;
+        short[] lanes = TernaryKernels.tritLanes(plus, minus, 16).toArray();
+        for (int i = 0; i < lanes.length; i++) {
+            int expected = (plus >>> (16 + i) & 1) == 1 ? 1 : (minus >>> (16 + i) & 1) == 1 ? -1 : 0;
+            assertEquals(expected, lanes[i], "lane " + i);
+        }
+        assertEquals(1, lanes[0]);
+        assertEquals(-1, lanes[1]);
+        if (lanes.length == 16) {
+            assertEquals(1, lanes[15], "bit 15, the sign bit of the broadcast short");
+            assertEquals(-1, lanes[14]);
+        }
+    }
+
+    /** Whether this machine's preferred int16 vectors have at most 16 lanes. */
+    private static final class ShortVectorLanes {
+        static final boolean AT_MOST_16 = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length() <= 16;
+    }
+
+    /**
      * The worst case for the int16 accumulators of the table-lookup path: every activation at 127 and every trit
      * of a row equal, over many flush periods; the dot product is then cols * 127 * trit exactly.
      */
@@ -74,13 +142,22 @@ class TernaryKernelsTest {
         QuantizedActivations qa = QuantizedActivations.perToken(x, tokens, cols);
         assertEquals(127, qa.q(0, cols - 1));
         TernaryMatrix w = TernaryMatrix.fromTrits(trits, rows, cols, 0.5f);
-        float[] fast = new float[tokens * rows];
-        try (Parallel p = new Parallel(2)) {
-            TernaryKernels.matmul(qa, w, fast, p);
-        }
         float expected = (float) ((long) cols * 127 * trit) / qa.tokenScale(0) * 0.5f;
-        for (int i = 0; i < fast.length; i++) {
-            assertEquals(expected, fast[i], "token " + i / rows + " row " + i % rows);
+        for (int path = 0; path < 3; path++) {
+            if (path == 2 && !ShortVectorLanes.AT_MOST_16) {
+                continue;
+            }
+            float[] fast = new float[tokens * rows];
+            try (Parallel p = new Parallel(2)) {
+                if (path == 0) {
+                    TernaryKernels.matmul(qa, w, fast, p);
+                } else {
+                    TernaryKernels.matmulBitPlanes(qa, w, fast, p, path == 2);
+                }
+            }
+            for (int i = 0; i < fast.length; i++) {
+                assertEquals(expected, fast[i], "path " + path + ", token " + i / rows + " row " + i % rows);
+            }
         }
     }
 
