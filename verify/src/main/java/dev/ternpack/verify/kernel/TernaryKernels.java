@@ -99,7 +99,27 @@ public final class TernaryKernels {
         return p.sub(m);
     }
 
-    /** {@link #perTokenRows} with the planes decoded by {@link #tritLanes}: the AVX2 form. */
+    /** Rows decoded into int16 trits at once by {@link #perTokenRowsLaneTrits}, then reused by every token block. */
+    private static final int DECODED_ROWS = 16;
+    /** Each worker thread's buffer of decoded rows, grown as needed (16 rows of 6912 columns: 221 KB). */
+    private static final ThreadLocal<short[]> DECODED = ThreadLocal.withInitial(() -> new short[0]);
+
+    private static short[] decodedRows(int size) {
+        short[] b = DECODED.get();
+        if (b.length < size) {
+            b = new short[size];
+            DECODED.set(b);
+        }
+        return b;
+    }
+
+    /**
+     * The per-token product on machines without mask registers (AVX2). Blocks of {@link #DECODED_ROWS} rows are
+     * decoded by {@link #tritLanes} into int16 trits once, so the decoding is shared by all tokens; then 4 tokens
+     * x 2 rows at a time multiply and add in int16 lanes (8 accumulators, each activation load serving two rows),
+     * flushed to int32 before 32767 as in {@link #perTokenRows}. Decoded once per 16 rows and 4 x 2 blocks
+     * measured 15-25 % faster than decoding per row for 8 tokens at a time (same JVM, interleaved).
+     */
     private static void perTokenRowsLaneTrits(QuantizedActivations x, TernaryMatrix w, float[] y, int from, int to) {
         final long[] plus = w.plusPlane();
         final long[] minus = w.minusPlane();
@@ -108,103 +128,109 @@ public final class TernaryKernels {
         final int stride = x.stride;
         final int rows = w.rows();
         final int tokens = x.tokens;
-        final ShortVector bitSel = BIT_SEL;
-        // Lanes accumulate 64/LANES products of |q| <= 128 per word; flush to ints before 32767.
+        final float sc = w.scale();
         final int flushWords = Math.max(1, 255 / (64 / LANES));
-        for (int rb = from; rb < to; rb += ROW_GRAIN) {
-            int rEnd = Math.min(to, rb + ROW_GRAIN);
+        final short[] tr = decodedRows(DECODED_ROWS * stride);
+        for (int rb = from; rb < to; rb += DECODED_ROWS) {
+            int n = Math.min(DECODED_ROWS, to - rb);
+            for (int i = 0; i < n; i++) {
+                int base = (rb + i) * words;
+                int o = i * stride;
+                for (int wi = 0; wi < words; wi++) {
+                    long pw = plus[base + wi];
+                    long mw = minus[base + wi];
+                    for (int k = 0; k < 64; k += LANES) {
+                        tritLanes(pw, mw, k).intoArray(tr, o + (wi << 6) + k);
+                    }
+                }
+            }
             int t = 0;
-            for (; t + 8 <= tokens; t += 8) {
+            for (; t + 4 <= tokens; t += 4) {
                 int x0 = t * stride;
                 int x1 = x0 + stride;
                 int x2 = x1 + stride;
                 int x3 = x2 + stride;
-                int x4 = x3 + stride;
-                int x5 = x4 + stride;
-                int x6 = x5 + stride;
-                int x7 = x6 + stride;
-                for (int r = rb; r < rEnd; r++) {
-                    IntVector i0 = IntVector.zero(I);
-                    IntVector i1 = i0;
-                    IntVector i2 = i0;
-                    IntVector i3 = i0;
-                    IntVector i4 = i0;
-                    IntVector i5 = i0;
-                    IntVector i6 = i0;
-                    IntVector i7 = i0;
-                    int base = r * words;
-                    for (int w0 = 0; w0 < words; w0 += flushWords) {
-                        int wEnd = Math.min(words, w0 + flushWords);
-                        ShortVector a0 = ShortVector.zero(S);
-                        ShortVector a1 = a0;
-                        ShortVector a2 = a0;
-                        ShortVector a3 = a0;
-                        ShortVector a4 = a0;
-                        ShortVector a5 = a0;
-                        ShortVector a6 = a0;
-                        ShortVector a7 = a0;
-                        for (int wi = w0; wi < wEnd; wi++) {
-                            long pw = plus[base + wi];
-                            long mw = minus[base + wi];
-                            int col = wi << 6;
-                            for (int k = 0; k < 64; k += LANES) {
-                                ShortVector tp = ShortVector.broadcast(S, (short) (pw >>> k)).and(bitSel)
-                                        .lanewise(VectorOperators.UMIN, (short) 1);
-                                ShortVector tm = ShortVector.broadcast(S, (short) (mw >>> k)).and(bitSel)
-                                        .lanewise(VectorOperators.UMIN, (short) 1);
-                                ShortVector tr = tp.sub(tm);
-                                int c = col + k;
-                                a0 = a0.add(ShortVector.fromArray(S, q, x0 + c).mul(tr));
-                                a1 = a1.add(ShortVector.fromArray(S, q, x1 + c).mul(tr));
-                                a2 = a2.add(ShortVector.fromArray(S, q, x2 + c).mul(tr));
-                                a3 = a3.add(ShortVector.fromArray(S, q, x3 + c).mul(tr));
-                                a4 = a4.add(ShortVector.fromArray(S, q, x4 + c).mul(tr));
-                                a5 = a5.add(ShortVector.fromArray(S, q, x5 + c).mul(tr));
-                                a6 = a6.add(ShortVector.fromArray(S, q, x6 + c).mul(tr));
-                                a7 = a7.add(ShortVector.fromArray(S, q, x7 + c).mul(tr));
-                            }
+                int i = 0;
+                for (; i + 2 <= n; i += 2) {
+                    int o0 = i * stride;
+                    int o1 = o0 + stride;
+                    IntVector i00 = IntVector.zero(I);
+                    IntVector i01 = i00;
+                    IntVector i02 = i00;
+                    IntVector i03 = i00;
+                    IntVector i10 = i00;
+                    IntVector i11 = i00;
+                    IntVector i12 = i00;
+                    IntVector i13 = i00;
+                    for (int c0 = 0; c0 < stride; c0 += flushWords * 64) {
+                        int cEnd = Math.min(stride, c0 + flushWords * 64);
+                        ShortVector a00 = ShortVector.zero(S);
+                        ShortVector a01 = a00;
+                        ShortVector a02 = a00;
+                        ShortVector a03 = a00;
+                        ShortVector a10 = a00;
+                        ShortVector a11 = a00;
+                        ShortVector a12 = a00;
+                        ShortVector a13 = a00;
+                        for (int c = c0; c < cEnd; c += LANES) {
+                            ShortVector t0 = ShortVector.fromArray(S, tr, o0 + c);
+                            ShortVector t1 = ShortVector.fromArray(S, tr, o1 + c);
+                            ShortVector v0 = ShortVector.fromArray(S, q, x0 + c);
+                            a00 = a00.add(v0.mul(t0));
+                            a10 = a10.add(v0.mul(t1));
+                            ShortVector v1 = ShortVector.fromArray(S, q, x1 + c);
+                            a01 = a01.add(v1.mul(t0));
+                            a11 = a11.add(v1.mul(t1));
+                            ShortVector v2 = ShortVector.fromArray(S, q, x2 + c);
+                            a02 = a02.add(v2.mul(t0));
+                            a12 = a12.add(v2.mul(t1));
+                            ShortVector v3 = ShortVector.fromArray(S, q, x3 + c);
+                            a03 = a03.add(v3.mul(t0));
+                            a13 = a13.add(v3.mul(t1));
                         }
-                        i0 = i0.add(widen(a0));
-                        i1 = i1.add(widen(a1));
-                        i2 = i2.add(widen(a2));
-                        i3 = i3.add(widen(a3));
-                        i4 = i4.add(widen(a4));
-                        i5 = i5.add(widen(a5));
-                        i6 = i6.add(widen(a6));
-                        i7 = i7.add(widen(a7));
+                        i00 = i00.add(widen(a00));
+                        i01 = i01.add(widen(a01));
+                        i02 = i02.add(widen(a02));
+                        i03 = i03.add(widen(a03));
+                        i10 = i10.add(widen(a10));
+                        i11 = i11.add(widen(a11));
+                        i12 = i12.add(widen(a12));
+                        i13 = i13.add(widen(a13));
                     }
-                    float sc = w.scale();
-                    y[(t + 0) * rows + r] = epiloguePerToken(i0.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 0], sc);
-                    y[(t + 1) * rows + r] = epiloguePerToken(i1.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
-                    y[(t + 2) * rows + r] = epiloguePerToken(i2.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
-                    y[(t + 3) * rows + r] = epiloguePerToken(i3.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
-                    y[(t + 4) * rows + r] = epiloguePerToken(i4.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
-                    y[(t + 5) * rows + r] = epiloguePerToken(i5.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
-                    y[(t + 6) * rows + r] = epiloguePerToken(i6.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 6], sc);
-                    y[(t + 7) * rows + r] = epiloguePerToken(i7.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 7], sc);
+                    int r = rb + i;
+                    y[t * rows + r] = epiloguePerToken(i00.reduceLanes(VectorOperators.ADD), x.tokenScale[t], sc);
+                    y[(t + 1) * rows + r] = epiloguePerToken(i01.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
+                    y[(t + 2) * rows + r] = epiloguePerToken(i02.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
+                    y[(t + 3) * rows + r] = epiloguePerToken(i03.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                    y[t * rows + r + 1] = epiloguePerToken(i10.reduceLanes(VectorOperators.ADD), x.tokenScale[t], sc);
+                    y[(t + 1) * rows + r + 1] = epiloguePerToken(i11.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
+                    y[(t + 2) * rows + r + 1] = epiloguePerToken(i12.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
+                    y[(t + 3) * rows + r + 1] = epiloguePerToken(i13.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                }
+                for (; i < n; i++) {
+                    for (int j = t; j < t + 4; j++) {
+                        y[j * rows + rb + i] = decodedDot(q, j * stride, tr, i * stride, stride, flushWords, x.tokenScale[j], sc);
+                    }
                 }
             }
             for (; t < tokens; t++) {
-                int x0 = t * stride;
-                for (int r = rb; r < rEnd; r++) {
-                    long dot = 0;
-                    int base = r * words;
-                    for (int w0 = 0; w0 < words; w0 += flushWords) {
-                        ShortVector a0 = ShortVector.zero(S);
-                        for (int wi = w0; wi < Math.min(words, w0 + flushWords); wi++) {
-                            long pw = plus[base + wi];
-                            long mw = minus[base + wi];
-                            for (int k = 0; k < 64; k += LANES) {
-                                ShortVector tr = tritLanes(pw, mw, k);
-                                a0 = a0.add(ShortVector.fromArray(S, q, x0 + (wi << 6) + k).mul(tr));
-                            }
-                        }
-                        dot += widen(a0).reduceLanes(VectorOperators.ADD);
-                    }
-                    y[t * rows + r] = epiloguePerToken(dot, x.tokenScale[t], w.scale());
+                for (int i = 0; i < n; i++) {
+                    y[t * rows + rb + i] = decodedDot(q, t * stride, tr, i * stride, stride, flushWords, x.tokenScale[t], sc);
                 }
             }
         }
+    }
+
+    private static float decodedDot(short[] q, int x0, short[] tr, int o, int stride, int flushWords, float s, float sc) {
+        long dot = 0;
+        for (int c0 = 0; c0 < stride; c0 += flushWords * 64) {
+            ShortVector a = ShortVector.zero(S);
+            for (int c = c0; c < Math.min(stride, c0 + flushWords * 64); c += LANES) {
+                a = a.add(ShortVector.fromArray(S, q, x0 + c).mul(ShortVector.fromArray(S, tr, o + c)));
+            }
+            dot += widen(a).reduceLanes(VectorOperators.ADD);
+        }
+        return epiloguePerToken(dot, s, sc);
     }
 
     private static void check(QuantizedActivations x, TernaryMatrix w, float[] y) {
