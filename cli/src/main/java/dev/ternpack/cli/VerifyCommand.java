@@ -1,6 +1,7 @@
 package dev.ternpack.cli;
 
 import dev.ternpack.formats.BadInputException;
+import dev.ternpack.formats.OutputFiles;
 import dev.ternpack.verify.Verifier;
 import dev.ternpack.verify.VerifyOptions;
 import dev.ternpack.verify.eval.Check;
@@ -15,10 +16,12 @@ import dev.ternpack.verify.report.MarkdownReport;
 import dev.ternpack.verify.report.VerificationReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -263,23 +266,34 @@ public final class VerifyCommand implements Callable<Integer> {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4g", v);
     }
 
-    /** Writes a report through a temporary file and a rename, so a reader never sees half a file. */
+    /**
+     * Writes a report through a temporary file and a rename, so a reader never sees half a file: the content is
+     * forced to disk, then published like convert's outputs ({@link OutputFiles#forceAndPublish}: atomic rename,
+     * then a sync of the directory, so the report survives a power loss once verify has exited). The temp is
+     * removed if the JVM exits first (Ctrl-C).
+     */
     static void write(Path target, String content) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             throw new BadInputException(target, "the directory " + dir + " does not exist");
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        OutputFiles.register(tmp);
         try {
-            Files.writeString(tmp, content);
+            FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             try {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+                ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    ch.write(bytes);
+                }
+                OutputFiles.forceAndPublish(ch, tmp, abs, true);
+            } finally {
+                ch.close();
             }
         } finally {
             Files.deleteIfExists(tmp);
+            OutputFiles.unregister(tmp);
         }
     }
 }
