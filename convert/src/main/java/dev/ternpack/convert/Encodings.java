@@ -55,9 +55,6 @@ final class Encodings {
     }
 
     static MemorySegment encode(float[] v, GgmlType type) {
-        if (type == GgmlType.Q8_0 && v.length % 32 != 0) {
-            throw new IllegalArgumentException("Q8_0 needs a multiple of 32 values, not " + v.length);
-        }
         MemorySegment s = MemorySegment.ofArray(new byte[Math.toIntExact(type.nbytes(v.length, v.length))]);
         encode(v, v.length, type, s, 0);
         return s;

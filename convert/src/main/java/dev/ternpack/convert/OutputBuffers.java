@@ -62,10 +62,6 @@ final class OutputBuffers implements AutoCloseable {
         return byAddress.size();
     }
 
-    long capacity() {
-        return capacity;
-    }
-
     /** Frees every buffer; a buffer still in use elsewhere then fails on access instead of touching freed memory. */
     @Override
     public synchronized void close() {

@@ -29,6 +29,11 @@ public final class TernaryKernels {
     private static final int ROW_GRAIN = 64;
     private static final int BLOCK = TernaryMatrix.BLOCK;
     /**
+     * 64-column words an int16 lane may collect before its sum is flushed to int32: each word adds 64/LANES
+     * products of |q| <= 128 to a lane, so 255 / (64/LANES) words stay below 32767.
+     */
+    private static final int FLUSH_WORDS = Math.max(1, 255 / (64 / LANES));
+    /**
      * Whether the bit planes are decoded into trit lanes by arithmetic ({@link #tritLanes}) instead of being used
      * as masks: on machines with fewer than 32 int16 lanes, i.e. without AVX-512's mask registers. The
      * arithmetic needs at most 16 lanes (one 16-bit broadcast per plane slice).
@@ -130,7 +135,7 @@ public final class TernaryKernels {
         final int rows = w.rows();
         final int tokens = x.tokens;
         final float sc = w.scale();
-        final int flushWords = Math.max(1, 255 / (64 / LANES));
+        final int flushCols = FLUSH_WORDS * 64;
         final short[] tr = decodedRows(DECODED_ROWS * stride);
         for (int rb = from; rb < to; rb += DECODED_ROWS) {
             int n = Math.min(DECODED_ROWS, to - rb);
@@ -169,8 +174,8 @@ public final class TernaryKernels {
                     IntVector i13 = i00;
                     IntVector i14 = i00;
                     IntVector i15 = i00;
-                    for (int c0 = 0; c0 < stride; c0 += flushWords * 64) {
-                        int cEnd = Math.min(stride, c0 + flushWords * 64);
+                    for (int c0 = 0; c0 < stride; c0 += flushCols) {
+                        int cEnd = Math.min(stride, c0 + flushCols);
                         ShortVector a00 = ShortVector.zero(S);
                         ShortVector a01 = a00;
                         ShortVector a02 = a00;
@@ -209,12 +214,12 @@ public final class TernaryKernels {
                         i01 = i01.add(widen(a01));
                         i02 = i02.add(widen(a02));
                         i03 = i03.add(widen(a03));
+                        i04 = i04.add(widen(a04));
+                        i05 = i05.add(widen(a05));
                         i10 = i10.add(widen(a10));
                         i11 = i11.add(widen(a11));
                         i12 = i12.add(widen(a12));
                         i13 = i13.add(widen(a13));
-                        i04 = i04.add(widen(a04));
-                        i05 = i05.add(widen(a05));
                         i14 = i14.add(widen(a14));
                         i15 = i15.add(widen(a15));
                     }
@@ -223,34 +228,35 @@ public final class TernaryKernels {
                     y[(t + 1) * rows + r] = epiloguePerToken(i01.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
                     y[(t + 2) * rows + r] = epiloguePerToken(i02.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
                     y[(t + 3) * rows + r] = epiloguePerToken(i03.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
+                    y[(t + 4) * rows + r] = epiloguePerToken(i04.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
+                    y[(t + 5) * rows + r] = epiloguePerToken(i05.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
                     y[t * rows + r + 1] = epiloguePerToken(i10.reduceLanes(VectorOperators.ADD), x.tokenScale[t], sc);
                     y[(t + 1) * rows + r + 1] = epiloguePerToken(i11.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 1], sc);
                     y[(t + 2) * rows + r + 1] = epiloguePerToken(i12.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 2], sc);
                     y[(t + 3) * rows + r + 1] = epiloguePerToken(i13.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 3], sc);
-                    y[(t + 4) * rows + r] = epiloguePerToken(i04.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
-                    y[(t + 5) * rows + r] = epiloguePerToken(i05.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
                     y[(t + 4) * rows + r + 1] = epiloguePerToken(i14.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 4], sc);
                     y[(t + 5) * rows + r + 1] = epiloguePerToken(i15.reduceLanes(VectorOperators.ADD), x.tokenScale[t + 5], sc);
                 }
                 for (; i < n; i++) {
                     for (int j = t; j < t + 6; j++) {
-                        y[j * rows + rb + i] = decodedDot(q, j * stride, tr, i * stride, stride, flushWords, x.tokenScale[j], sc);
+                        y[j * rows + rb + i] = decodedDot(q, j * stride, tr, i * stride, stride, x.tokenScale[j], sc);
                     }
                 }
             }
             for (; t < tokens; t++) {
                 for (int i = 0; i < n; i++) {
-                    y[t * rows + rb + i] = decodedDot(q, t * stride, tr, i * stride, stride, flushWords, x.tokenScale[t], sc);
+                    y[t * rows + rb + i] = decodedDot(q, t * stride, tr, i * stride, stride, x.tokenScale[t], sc);
                 }
             }
         }
     }
 
-    private static float decodedDot(short[] q, int x0, short[] tr, int o, int stride, int flushWords, float s, float sc) {
+    /** One token's dot product with one decoded row ({@code stride} int16 trits at {@code o}), its epilogue applied. */
+    private static float decodedDot(short[] q, int x0, short[] tr, int o, int stride, float s, float sc) {
         long dot = 0;
-        for (int c0 = 0; c0 < stride; c0 += flushWords * 64) {
+        for (int c0 = 0; c0 < stride; c0 += FLUSH_WORDS * 64) {
             ShortVector a = ShortVector.zero(S);
-            for (int c = c0; c < Math.min(stride, c0 + flushWords * 64); c += LANES) {
+            for (int c = c0; c < Math.min(stride, c0 + FLUSH_WORDS * 64); c += LANES) {
                 a = a.add(ShortVector.fromArray(S, q, x0 + c).mul(ShortVector.fromArray(S, tr, o + c)));
             }
             dot += widen(a).reduceLanes(VectorOperators.ADD);
@@ -316,8 +322,7 @@ public final class TernaryKernels {
         final int stride = x.stride;
         final int rows = w.rows();
         final int tokens = x.tokens;
-        // Lanes accumulate at most 64/LANES values of |q| <= 128 per word; flush to ints before 32767.
-        final int flushWords = Math.max(1, 255 / (64 / LANES));
+        final int flushWords = FLUSH_WORDS;
         for (int rb = from; rb < to; rb += ROW_GRAIN) {
             int rEnd = Math.min(to, rb + ROW_GRAIN);
             int t = 0;
