@@ -270,7 +270,7 @@ public final class VerifyCommand implements Callable<Integer> {
      * Writes a report through a temporary file and a rename, so a reader never sees half a file: the content is
      * forced to disk, then published like convert's outputs ({@link OutputFiles#forceAndPublish}: atomic rename,
      * then a sync of the directory, so the report survives a power loss once verify has exited). The temp is
-     * removed if the JVM exits first (Ctrl-C).
+     * removed if the JVM exits first (Ctrl-C), and a failure names the report ({@link OutputFiles#writeFailure}).
      */
     static void write(Path target, String content) throws IOException {
         Path abs = target.toAbsolutePath();
@@ -278,22 +278,22 @@ public final class VerifyCommand implements Callable<Integer> {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new BadInputException(target, "the directory " + dir + " does not exist");
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        OutputFiles.register(tmp);
         try {
-            FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            try {
+            Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            OutputFiles.register(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
                 while (bytes.hasRemaining()) {
                     ch.write(bytes);
                 }
                 OutputFiles.forceAndPublish(ch, tmp, abs, true);
             } finally {
-                ch.close();
+                Files.deleteIfExists(tmp);
+                OutputFiles.unregister(tmp);
             }
-        } finally {
-            Files.deleteIfExists(tmp);
-            OutputFiles.unregister(tmp);
+        } catch (IOException e) {
+            // named like convert's failed outputs: the report's path and the reason, not the removed temp
+            throw OutputFiles.writeFailure(abs, e);
         }
     }
 }

@@ -31,6 +31,20 @@ class ReportWriteTest {
     }
 
     @Test
+    void aReportThatCannotBeWrittenIsNamedAndLeavesNothing() throws Exception {
+        Path report = Files.createDirectories(dir.resolve("r.json"));
+        Files.writeString(report.resolve("x"), "keep");
+        java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
+                () -> VerifyCommand.write(report, "{}"));
+        assertEquals(report.toString(), e.getFile(), "the report's path, not the temp's");
+        assertTrue(e.getMessage().contains("could not be written"), e.getMessage());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(report), s.toList(), "no temp left beside it");
+        }
+        assertEquals("keep", Files.readString(report.resolve("x")));
+    }
+
+    @Test
     void aMissingDirectoryIsNamed() {
         Path report = dir.resolve("no-such-dir").resolve("r.json");
         BadInputException e = assertThrows(BadInputException.class, () -> VerifyCommand.write(report, "{}"));
