@@ -8,6 +8,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,9 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@value #COUNT_BLOCK_ELEMENTS} elements (HF: every {@value #HF_CHUNK_COLUMNS} columns of a packed row),
  * long before a lane could overflow; -1s = (nonzero - sum) / 2.
  *
- * <p>TQ1_0 ({@link #tq1}) is here for 32-lane short vectors (AVX-512) only: its {@code qs[32..47]} and
- * {@code qh} bytes are gathered from the last 96 elements of a block by per-lane weights laid out for 32
- * lanes. With fewer lanes ({@link #TQ1_FUSED} false) BF16 goes to TQ1_0 through the fast quantize pass and
+ * <p>TQ1_0 ({@link #tq1}) is here for 32-lane short vectors (AVX-512) only: it makes TQ2_0's codes first and
+ * its base-3 bytes from them with per-lane weights and lane rotations laid out for 32 lanes. With fewer lanes ({@link #TQ1_FUSED} false) BF16 goes to TQ1_0 through the fast quantize pass and
  * {@link Tq1Layout}'s packer.
  */
 final class FusedBf16 {
@@ -325,10 +325,10 @@ final class FusedBf16 {
     }
 
 
-    /** Blocks per chunk of {@link #tq1}: its trits, as shorts, fill 16 KB (half of L1). */
+    /** Blocks per chunk of {@link #tq1}: their codes, as shorts, fill 4 KB of L1. */
     static final int TQ1_CHUNK_BLOCKS = 32;
-    /** Trits past a chunk's last block that the overlapping loads of its {@code qh} read (and ignore). */
-    private static final int TQ1_SLACK = 48;
+    /** Shorts of one block's codes between the stages: two vectors of four 2-bit codes per lane. */
+    private static final int TQ1_CODE_SHORTS = 64;
     /** The 20 bytes {@code qs[32..47], qh[0..3]}. */
     private static final VectorMask<Byte> TAIL_BYTES = VectorMask.fromLong(SB, (1L << 20) - 1);
 
@@ -352,24 +352,26 @@ final class FusedBf16 {
         return ShortVector.fromArray(S, a, 0);
     }
 
-    // The weights of the eight loads of a block's last 96 trits (see tq1Bytes), and the offsets of its bytes.
-    private static final ShortVector W160 = lanes(0, 16, 81);
-    private static final ShortVector W176 = lanes(0, 16, 27);
-    private static final ShortVector W192 = lanes(0, 16, 9);
-    private static final ShortVector W208 = lanes(0, 16, 3);
-    private static final ShortVector W224 = lanes(0, 16, 1).add(lanes(16, 20, 81));
-    private static final ShortVector W228 = lanes(16, 20, 27);
-    private static final ShortVector W232 = lanes(16, 20, 9);
-    private static final ShortVector W236 = lanes(16, 20, 3);
-    private static final ShortVector TAIL_OFFSET = lanes(0, 16, 121).add(lanes(16, 20, 120));
+    // Stage 2's per-lane weights (see tq1Bytes): lanes m < 16 and 16 + m of the tail's digit sums,
+    // the qh digits' weights in lanes 16..31, and the lane rotations that add them up.
+    private static final ShortVector TAIL_W0 = lanes(0, 16, 81).add(lanes(16, 32, 27));
+    private static final ShortVector TAIL_W1 = lanes(0, 16, 315).add(lanes(16, 32, 105));
+    private static final ShortVector TAIL_W2 = lanes(0, 16, 35).add(lanes(16, 32, 12));
+    private static final ShortVector QH_W = lanes(16, 20, 81).add(lanes(20, 24, 27)).add(lanes(24, 28, 9))
+            .add(lanes(28, 32, 3));
+    private static final VectorMask<Short> UPPER = lanes(16, 32, 1).compare(VectorOperators.NE, (short) 0);
+    private static final VectorShuffle<Short> ROTATE_4 = VectorShuffle.iota(S, 4, 1, true);
+    private static final VectorShuffle<Short> ROTATE_8 = VectorShuffle.iota(S, 8, 1, true);
+    private static final VectorShuffle<Short> ROTATE_16 = VectorShuffle.iota(S, 16, 1, true);
 
     /**
      * TQ1_0 ({@link #TQ1_FUSED} only): {@code blocks} 256-element blocks, contiguous from element 0 of
      * {@code src}, each to 54 bytes of {@code dst} (FORMATS.md §1.4, {@link Tq1Layout}). In two stages per chunk
-     * of {@value #TQ1_CHUNK_BLOCKS} blocks: {@link #tq1Trits} turns the weights into trits in a small buffer
-     * that stays in L1 and counts them, {@link #tq1Bytes} makes the base-3 bytes from those trits; then the
-     * blocks' {@code d}. (One loop doing both exceeds what the JIT inlines, and the vectors of the calls it then
-     * leaves out are allocated as objects: 3x slower.)
+     * of {@value #TQ1_CHUNK_BLOCKS} blocks: {@link #tq1Codes} turns the weights into TQ2_0's 2-bit codes (four
+     * per short lane, as {@link #tq2Chunk} does) in a small buffer that stays in L1 and counts them;
+     * {@link #tq1Bytes} makes the base-3 bytes from those codes by multiplies and shifts; then the blocks'
+     * {@code d}. (One loop doing both exceeds what the JIT inlines, and the vectors of the calls it then leaves
+     * out are allocated as objects.)
      */
     static void tq1(MemorySegment src, long blocks, AbsmeanKernels.Thresholds th, TqScales scales,
             MemorySegment dst, long[] counts) {
@@ -377,12 +379,12 @@ final class FusedBf16 {
             throw new IllegalStateException("the fused TQ1_0 kernel needs 32 short lanes, this machine has " + L);
         }
         Counts c = new Counts(th);
-        short[] trits = new short[TQ1_CHUNK_BLOCKS * TernaryTensor.TQ_BLOCK + TQ1_SLACK];
+        short[] codes = new short[TQ1_CHUNK_BLOCKS * TQ1_CODE_SHORTS];
         boolean[] any = new boolean[TQ1_CHUNK_BLOCKS];
         for (long b0 = 0; b0 < blocks; b0 += TQ1_CHUNK_BLOCKS) {
             int nb = (int) Math.min(TQ1_CHUNK_BLOCKS, blocks - b0);
-            tq1Trits(src, b0 * TernaryTensor.TQ_BLOCK * 2, nb * TernaryTensor.TQ_BLOCK, c, trits);
-            tq1Bytes(trits, nb, dst, b0 * Tq1Layout.BLOCK_BYTES, any);
+            tq1Codes(src, b0, nb, c, codes, any);
+            tq1Bytes(codes, nb, dst, b0 * Tq1Layout.BLOCK_BYTES);
             for (int k = 0; k < nb; k++) {
                 dst.set(FP16, (b0 + k) * Tq1Layout.BLOCK_BYTES + Tq1Layout.D_OFFSET, scales.d((int) (b0 + k), any[k]));
             }
@@ -390,67 +392,79 @@ final class FusedBf16 {
         c.addTo(counts);
     }
 
-    /** The trits of the {@code n} weights at byte {@code from} of {@code src} into {@code trits[0..n)}, counted. */
-    private static void tq1Trits(MemorySegment src, long from, int n, Counts c, short[] trits) {
+    /**
+     * The codes of blocks {@code [b0, b0 + nb)} of {@code src}, counted: block k's shorts {@code 64k + 32h + m}
+     * hold in bits {@code 2l+1:2l} the code of element {@code 128h + 32l + m}; {@code any[k]}: whether block k
+     * has a nonzero trit.
+     */
+    private static void tq1Codes(MemorySegment src, long b0, int nb, Counts c, short[] codes, boolean[] any) {
         short one = c.one;
         short lo1 = c.lo1;
         short w1 = c.width1;
         short lo2 = c.lo2;
         short w2 = c.width2;
         ShortVector ones = ShortVector.broadcast(S, (short) 1);
-        ShortVector zero = ShortVector.zero(S);
-        ShortVector cNonzero = zero;
-        ShortVector cSum = zero;
-        ShortVector cNear = zero;
-        // Block by block, eight vectors each: one flat loop over the chunk ran at 2/3 of this speed.
-        for (int x = 0; x < n; x += TernaryTensor.TQ_BLOCK) {
-            for (int j = 0; j < TernaryTensor.TQ_BLOCK; j += L) {
-                int i = x + j;
-                ShortVector bits = ShortVector.fromMemorySegment(S, src, from + 2L * i, LE);
-                ShortVector mag = bits.and((short) 0x7FFF);
-                VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
-                ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
-                cNonzero = cNonzero.add(ones, big);
-                cSum = cSum.add(sgn, big);
-                cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
-                        .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
-                zero.blend(sgn, big).intoArray(trits, i);
+        ShortVector zeros = ShortVector.broadcast(S, (short) 0x55);
+        ShortVector cNonzero = ShortVector.zero(S);
+        ShortVector cSum = cNonzero;
+        ShortVector cNear = cNonzero;
+        for (int k = 0; k < nb; k++) {
+            long e = (b0 + k) * TernaryTensor.TQ_BLOCK;
+            VectorMask<Short> nonzero = S.maskAll(false);
+            for (int h = 0; h < 2; h++) {
+                ShortVector acc = zeros;
+                for (int l = 0; l < 4; l++) {
+                    ShortVector bits = ShortVector.fromMemorySegment(S, src, (e + 128 * h + 32 * l) * 2, LE);
+                    ShortVector mag = bits.and((short) 0x7FFF);
+                    VectorMask<Short> big = mag.compare(VectorOperators.GT, one);
+                    ShortVector sgn = bits.lanewise(VectorOperators.ASHR, 15).or((short) 1);
+                    cNonzero = cNonzero.add(ones, big);
+                    cSum = cSum.add(sgn, big);
+                    cNear = cNear.add(ones, mag.sub(lo1).compare(VectorOperators.ULE, w1)
+                            .or(mag.sub(lo2).compare(VectorOperators.ULE, w2)));
+                    nonzero = nonzero.or(big);
+                    acc = acc.add(sgn.lanewise(VectorOperators.LSHL, 2 * l), big);
+                }
+                acc.intoArray(codes, k * TQ1_CODE_SHORTS + 32 * h);
             }
+            any[k] = nonzero.anyTrue();
         }
         c.fold(cNonzero, cSum, cNear);
     }
 
     /**
-     * The 52 bytes {@code qs, qh} of each of {@code blocks} blocks of trits, to {@code dst} from byte {@code out};
-     * {@code any[k]}: whether block k has a nonzero trit. {@code qs[m]} (m < 32) is {@code 121 + sum 3^(4-n)
-     * t[m + 32n]}, by Horner over five loads. The last 96 trits go into one vector of eight loads, each weighted
-     * per lane: lanes m < 16 take {@code qs[32 + m] = 121 + 81 t[160+m] + 27 t[176+m] + 9 t[192+m] + 3 t[208+m]
-     * + t[224+m]}, lanes 16 + j (j < 4) {@code qh[j] = 120 + 81 t[240+j] + 27 t[244+j] + 9 t[248+j] + 3 t[252+j]}
-     * (loads at 224, 228, 232, 236, whose lane 16 + j holds t[240+j], t[244+j], ...); the weights are 0 in the
-     * other lanes, so what the overlapping loads read there counts for nothing. Both go out as one masked 20-byte
-     * store. A byte's value v is scaled by {@link #tq1Encode}; an all-zero block has every v at its offset.
+     * The 52 bytes {@code qs, qh} of each of {@code blocks} blocks from their codes ({@link #tq1Codes}), to
+     * {@code dst} from byte {@code out}. A byte's value is the base-3 number of its five codes (code = trit + 1,
+     * so the 121 of FORMATS.md is built in), most significant first, then scaled by {@link #tq1Encode}.
+     *
+     * <p>The digit sum of a lane holding codes {@code c_l} in bits {@code 2l+1:2l} comes without unpacking: with
+     * {@code b_l = b >>> 2l}, {@code c_l = b_l - 4 b_(l+1)}, so {@code sum w_l c_l = w_0 b_0 + sum (w_l - 4 w_(l-1))
+     * b_l}. {@code qs[m]} (m < 32) has codes of elements m, m+32, m+64, m+96 in {@code c0}'s lane m (weights 81,
+     * 27, 9, 3: {@code 81 b - 297 b_1 - 99 b_2 - 33 b_3}) and of m+128 in {@code c1}'s low bits. {@code qs[32+m]}
+     * (m < 16) takes elements 160+m, 192+m, 224+m from bits 7:2 of {@code c1}'s lane m (weights 81, 9, 1) and
+     * 176+m, 208+m from lane 16+m (27, 3): one per-lane weighted sum, then lanes 16+m rotated onto m. {@code qh[j]}
+     * takes elements 240+j, 244+j, 248+j, 252+j from bits 7:6 of lanes 16+j, 20+j, 24+j, 28+j (81, 27, 9, 3; its
+     * fifth digit is 0): weighted, then summed by two rotations. Both go out as one masked 20-byte store.
      */
-    private static void tq1Bytes(short[] trits, int blocks, MemorySegment dst, long out, boolean[] any) {
-        ShortVector zero = ShortVector.zero(S);
+    private static void tq1Bytes(short[] codes, int blocks, MemorySegment dst, long out) {
         for (int k = 0; k < blocks; k++) {
-            int x = k * TernaryTensor.TQ_BLOCK;
+            ShortVector c0 = ShortVector.fromArray(S, codes, k * TQ1_CODE_SHORTS);
+            ShortVector c1 = ShortVector.fromArray(S, codes, k * TQ1_CODE_SHORTS + 32);
+            ShortVector head = c0.mul((short) 81).sub(c0.lanewise(VectorOperators.LSHR, 2).mul((short) 297))
+                    .sub(c0.lanewise(VectorOperators.LSHR, 4).mul((short) 99))
+                    .sub(c0.lanewise(VectorOperators.LSHR, 6).mul((short) 33))
+                    .add(c1.and((short) 3));
+            ShortVector top = c1.lanewise(VectorOperators.LSHR, 6);
+            ShortVector tail = c1.lanewise(VectorOperators.LSHR, 2).mul(TAIL_W0)
+                    .sub(c1.lanewise(VectorOperators.LSHR, 4).mul(TAIL_W1))
+                    .sub(top.mul(TAIL_W2));
+            ShortVector qh = top.mul(QH_W);
+            qh = qh.add(qh.rearrange(ROTATE_8));
+            qh = qh.add(qh.rearrange(ROTATE_4));
+            tail = tail.add(tail.rearrange(ROTATE_16)).blend(qh, UPPER);
             long o = out + (long) k * Tq1Layout.BLOCK_BYTES;
-            ShortVector h = ShortVector.fromArray(S, trits, x);
-            for (int n = 1; n < 5; n++) {
-                h = h.mul((short) 3).add(ShortVector.fromArray(S, trits, x + 32 * n));
-            }
-            ShortVector v = ShortVector.fromArray(S, trits, x + 160).mul(W160)
-                    .add(ShortVector.fromArray(S, trits, x + 176).mul(W176))
-                    .add(ShortVector.fromArray(S, trits, x + 192).mul(W192))
-                    .add(ShortVector.fromArray(S, trits, x + 208).mul(W208))
-                    .add(ShortVector.fromArray(S, trits, x + 224).mul(W224))
-                    .add(ShortVector.fromArray(S, trits, x + 228).mul(W228))
-                    .add(ShortVector.fromArray(S, trits, x + 232).mul(W232))
-                    .add(ShortVector.fromArray(S, trits, x + 236).mul(W236));
-            any[k] = h.or(v).compare(VectorOperators.NE, zero).anyTrue();
-            tq1Encode(h.add((short) 121)).castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, o, LE);
-            tq1Encode(v.add(TAIL_OFFSET)).castShape(SB, 0).reinterpretAsBytes()
-                    .intoMemorySegment(dst, o + 32, LE, TAIL_BYTES);
+            tq1Encode(head).castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, o, LE);
+            tq1Encode(tail).castShape(SB, 0).reinterpretAsBytes().intoMemorySegment(dst, o + 32, LE, TAIL_BYTES);
         }
     }
 }
